@@ -1,0 +1,69 @@
+/*
+ * The C core of the ptrace platform (cffi API mode).  See shim.c.
+ * Everything between the "cdef" markers is also parsed by cffi.
+ */
+#include <sys/user.h>
+#include "stub_abi.h"
+
+/* cdef-begin */
+#define SHIM_NR_FAST 512
+
+enum shim_stop_kind {
+    SHIM_SYSCALL = 1,
+    SHIM_FAULT = 2,
+    SHIM_SIGNAL = 3,
+    SHIM_EXIT = 4,
+    SHIM_PREEMPT = 5,
+    SHIM_INTERRUPT = 6,
+    SHIM_TRACE_FULL = 7,
+};
+
+struct shim_stop {
+    int kind;
+    int signo;
+    int code;
+    int is_write;
+    int trap_no;
+    int status;
+    int err;                 /* host errno when a ptrace request failed */
+    unsigned long addr;
+};
+
+/* One syscall answered inside the run loop, for the tracer. */
+struct shim_trace_ent {
+    long nr;
+    long ret;
+    long t_ns;               /* CLOCK_MONOTONIC at the stop */
+};
+
+/* A guest register set plus its fast-path answers. */
+struct shim_ctx {
+    struct user_regs_struct regs;
+    long fast_val[SHIM_NR_FAST];
+    unsigned char fast_ok[SHIM_NR_FAST];
+    long fast_budget;        /* fast answers allowed per switch; then go to Python */
+    long fast_count;         /* out: fast answers given in the last switch */
+    struct shim_trace_ent *ring;  /* NULL when tracing is off */
+    long ring_cap;
+    long ring_len;
+};
+
+/* A stub process. */
+struct shim_as {
+    int pid;
+    int running;             /* the stub runs guest code; do not touch registers */
+    int dead;
+    int status;              /* wait status once dead */
+    unsigned long entry_batch;
+    struct user_regs_struct batch_regs;  /* the stub's own registers at start */
+};
+
+long shim_attach(struct shim_as *as);
+int shim_switch(struct shim_as *as, struct shim_ctx *ctx, struct shim_stop *stop);
+long shim_batch(struct shim_as *as);
+long shim_get_xstate(int pid, void *buf, long size);
+long shim_set_xstate(int pid, void *buf, long size);
+long shim_getregs(int pid, struct user_regs_struct *regs);
+long shim_setregs(int pid, struct user_regs_struct *regs);
+void shim_kill(struct shim_as *as);
+/* cdef-end */

@@ -1,0 +1,31 @@
+/*
+ * The contract between the supervisor and a stub process: where the stub
+ * lives and the layout of its control page.  Shared by csrc/stub.c,
+ * csrc/shim.c and (through the cffi cdef and umlpy/abi/memory.py) Python;
+ * tests/unit/platform/test_stub_abi.py checks that they agree.
+ *
+ * Only plain #defines and structs here: cffi parses this file as is.
+ */
+#define STUB_CODE          0x7ffff0000000UL  /* text, linked here (stub.lds)   */
+#define STUB_CODE_SIZE     0x10000UL         /* seccomp allows syscalls here only */
+#define STUB_DATA          0x7ffff0100000UL  /* control page + stack, MAP_SHARED */
+#define STUB_DATA_SIZE     0x10000UL
+#define STUB_PHYSMEM_FD    3
+#define STUB_MAGIC         0x62757473796d6c75UL /* "umlystub" */
+#define STUB_MAX_OPS       256
+
+struct stub_op {
+    long nr;          /* host syscall number: mmap, munmap or mprotect */
+    long args[6];
+    long result;      /* written by the stub */
+};
+
+struct stub_data {
+    unsigned long magic;        /* STUB_MAGIC once the stub is up            */
+    unsigned long entry_batch;  /* address of the batch entry point          */
+    long nops;                  /* in: number of ops to run                  */
+    long ndone;                 /* out: ops that succeeded                   */
+    long err;                   /* out: 0, or the -errno of op[ndone]        */
+    long reserved[3];
+    struct stub_op ops[STUB_MAX_OPS];
+};

@@ -1,0 +1,53 @@
+"""umlpy: a hosted VMM in Python with a small C core.
+
+``pip install .`` builds the C shim (cffi, API mode) and the stub executable
+that realises guest address spaces, and installs the ``umlpy`` command.
+"""
+
+import os
+import subprocess
+
+from setuptools import find_packages, setup
+from setuptools.command.build_ext import build_ext
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+STUB_CFLAGS = [
+    "-O2", "-Wall", "-ffreestanding", "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
+    "-fno-unwind-tables", "-mgeneral-regs-only", "-fcf-protection=none", "-fpie", "-no-pie",
+    "-nostdlib", "-static", "-Wl,--build-id=none",
+]
+
+
+def build_stub(out_path, cc="gcc"):
+    """Compile csrc/stub.c into the freestanding stub executable at out_path."""
+    src = os.path.join(HERE, "csrc")
+    cmd = [cc, *STUB_CFLAGS, "-Wl,-T," + os.path.join(src, "stub.lds"),
+           "-o", out_path, os.path.join(src, "stub.c")]
+    subprocess.check_call(cmd)
+
+
+class BuildExtWithStub(build_ext):
+    """build_ext that also builds the stub beside the shim."""
+
+    def run(self):
+        super().run()
+        out_dir = os.path.dirname(self.get_ext_fullpath("umlpy.platform._shim"))
+        os.makedirs(out_dir, exist_ok=True)
+        build_stub(os.path.join(out_dir, "umlpy-stub"))
+
+
+setup(
+    name="umlpy",
+    version="0.1.0",
+    description="A hosted virtual machine monitor in the spirit of User-Mode Linux",
+    packages=find_packages(include=["umlpy", "umlpy.*"]),
+    python_requires=">=3.10",
+    setup_requires=["cffi>=1.15"],
+    install_requires=["cffi>=1.15", "pyelftools>=0.29", "psutil>=5.9", "python-ptrace>=0.9.8"],
+    extras_require={"test": ["pytest>=7", "pytest-xdist>=3"]},
+    cffi_modules=["csrc/shim_build.py:ffibuilder"],
+    cmdclass={"build_ext": BuildExtWithStub},
+    entry_points={"console_scripts": ["umlpy = umlpy.cli:main"]},
+    zip_safe=False,
+)

@@ -1,0 +1,93 @@
+"""fork: copy-on-write, shared mappings, release."""
+
+from umlpy.abi.memory import PAGE_SIZE
+from umlpy.abi.mman import MADV, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED
+
+from .fake import FakeHostAddressSpace, check_consistent
+
+P = PAGE_SIZE
+ANON = MAP_PRIVATE | MAP_ANONYMOUS
+
+
+def test_cow_after_fork(mm, frames):
+    a = mm.mmap(0x400000, 4 * P, 3, ANON | MAP_FIXED)
+    mm.write(a, b"parent" + bytes(4 * P - 6))
+    mm.host.take_ops()
+    child = mm.fork(FakeHostAddressSpace())
+    assert frames.used_pages == 4
+    f = mm.pages[a >> 12]
+    assert frames.refcount(f) == 2 and child.pages[a >> 12] == f
+    # Parent lost write on its host mappings; child got read-only maps.
+    assert [(o.op, o.length, o.prot) for o in mm.host.take_ops()] == [("protect", 4 * P, 1)]
+    assert [(o.op, o.length, o.prot) for o in child.host.take_ops()] == [("map", 4 * P, 1)]
+    check_consistent(mm)
+    check_consistent(child)
+    # Guest write fault in the child copies the frame.
+    assert child.handle_fault(a + 1, 1) is None
+    child.write(a, b"CHILD!")
+    assert mm.read(a, 6) == b"parent"
+    assert child.read(a, 6) == b"CHILD!"
+    assert frames.refcount(f) == 1 and frames.used_pages == 5
+    # Parent's page is now its own: the write fault only remaps it writable.
+    assert mm.handle_fault(a, 1) is None
+    assert mm.pages[a >> 12] == f
+    assert [(o.op, o.prot) for o in mm.host.take_ops()] == [("protect", 3)]
+    check_consistent(mm)
+    check_consistent(child)
+    child.release()
+    assert child.host.release_count == 1
+    assert frames.used_pages == 4
+    assert all(frames.refcount(x) == 1 for x in mm.pages.values())
+    mm.release()
+    assert frames.used_pages == 0
+
+
+def test_cow_readonly_vma_then_mprotect(mm, frames):
+    a = mm.mmap(0x400000, P, 1, ANON | MAP_FIXED)
+    mm.poke(a, b"r")
+    child = mm.fork(FakeHostAddressSpace())
+    child.mprotect(a, P, 3)
+    child.write(a, b"w")
+    assert mm.read(a, 1) == b"r"
+    check_consistent(child)
+
+
+def test_shared_anon_visible_across_fork(mm, frames):
+    a = mm.mmap(0, 2 * P, 3, MAP_SHARED | MAP_ANONYMOUS)
+    mm.write(a, b"before")
+    child = mm.fork(FakeHostAddressSpace())
+    child.write(a, b"child!")
+    assert mm.read(a, 6) == b"child!"
+    mm.write(a + P, b"parent")
+    assert child.read(a + P, 6) == b"parent"
+    used = frames.used_pages
+    mm.release()
+    assert frames.used_pages == used   # the child still maps them
+    child.release()
+    assert frames.used_pages == 0
+
+
+def test_dontfork_and_wipeonfork(mm):
+    a = mm.mmap(0x400000, P, 3, ANON | MAP_FIXED)
+    b = mm.mmap(0x500000, P, 3, ANON | MAP_FIXED)
+    mm.write(a, b"a")
+    mm.write(b, b"b")
+    mm.madvise(a, P, MADV.MADV_DONTFORK)
+    mm.madvise(b, P, MADV.MADV_WIPEONFORK)
+    child = mm.fork(FakeHostAddressSpace())
+    assert child.find_vma(a) is None
+    assert child.read(b, 1) == b"\0"
+    assert mm.read(b, 1) == b"b"
+
+
+def test_release_not_owning_host(frames):
+    from umlpy.mm.mm import MM
+    host = FakeHostAddressSpace()
+    mm = MM(frames, host, owns_host=False)
+    a = mm.mmap(0x400000, P, 3, ANON | MAP_FIXED)
+    mm.write(a, b"x")
+    mm.release()
+    host.flush()
+    assert host.release_count == 0 and host.mapped == {}
+    assert frames.used_pages == 0
+    mm.release()  # idempotent

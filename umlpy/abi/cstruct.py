@@ -1,0 +1,116 @@
+"""C structure layouts as data, for structs shared between C and Python.
+
+A :class:`CStruct` lists its fields in declaration order and computes the
+offsets, the size and a little-endian ``struct`` format with the padding
+that natural x86-64 alignment implies, so a layout is written down once and
+the C side is checked against it by a test (tests/unit/abi/test_header.py).
+
+Field types are ``struct`` codes: a scalar (``"i"``, ``"I"``, ``"q"``,
+``"Q"``, ``"B"``, ...), an array (``"6q"``), explicit padding (``"4x"``), or
+a nested :class:`CStruct`.  Unpacking gives a dict: arrays become tuples,
+nested structs nested dicts.
+"""
+
+import re
+import struct
+
+_TYPE = re.compile(r"^(\d*)([bBhHiIlLqQx])$")
+
+
+class CStruct:
+    """The layout of one C struct (x86-64 natural alignment)."""
+
+    def __init__(self, name: str, fields):
+        self.name = name
+        self.fields = tuple(fields)
+        self.offsets: dict[str, int] = {}
+        self.sizes: dict[str, int] = {}
+        self._codes = []          # (name, count, code | CStruct) for (un)packing
+        fmt = ["<"]
+        off = 0
+        align = 1
+        for fname, ftype in self.fields:
+            if isinstance(ftype, CStruct):
+                falign, fsize, count, code = ftype.align, ftype.size, 1, ftype
+            else:
+                m = _TYPE.match(ftype)
+                if not m:
+                    raise ValueError("%s.%s: bad field type %r" % (name, fname, ftype))
+                count = int(m.group(1) or 1)
+                code = m.group(2)
+                esize = struct.calcsize("<" + code)
+                falign, fsize = esize, esize * count
+            pad = -off % falign
+            if pad:
+                fmt.append("%dx" % pad)
+                off += pad
+            self.offsets[fname] = off
+            self.sizes[fname] = fsize
+            if isinstance(code, CStruct):
+                fmt.append(code.format[1:])
+            else:
+                fmt.append("%d%s" % (count, code) if count > 1 else code)
+            if code != "x":
+                self._codes.append((fname, count, code))
+            off += fsize
+            align = max(align, falign)
+        tail = -off % align
+        if tail:
+            fmt.append("%dx" % tail)
+            off += tail
+        self.size = off
+        self.align = align
+        self.format = "".join(fmt)
+        assert struct.calcsize(self.format) == self.size, self.name
+
+    def offset(self, path: str) -> int:
+        """Offset of a field; nested fields are named ``"info.addr"``."""
+        head, _, rest = path.partition(".")
+        off = self.offsets[head]
+        if rest:
+            sub = dict(self.fields)[head]
+            off += sub.offset(rest)
+        return off
+
+    def field_size(self, path: str) -> int:
+        """sizeof of a field (``"info.addr"`` for nested ones)."""
+        head, _, rest = path.partition(".")
+        if rest:
+            return dict(self.fields)[head].field_size(rest)
+        return self.sizes[head]
+
+    def _flatten(self, values: dict, out: list):
+        for fname, count, code in self._codes:
+            v = values.get(fname, 0 if count == 1 else ())
+            if isinstance(code, CStruct):
+                code._flatten(v or {}, out)
+            elif count == 1:
+                out.append(v)
+            else:
+                v = tuple(v) + (0,) * (count - len(v))
+                out.extend(v)
+
+    def pack(self, values: dict | None = None, **kw) -> bytes:
+        """Pack from a dict and/or keywords; missing fields are zero."""
+        vals = dict(values or {}, **kw)
+        flat: list = []
+        self._flatten(vals, flat)
+        return struct.pack(self.format, *flat)
+
+    def _build(self, it) -> dict:
+        out = {}
+        for fname, count, code in self._codes:
+            if isinstance(code, CStruct):
+                out[fname] = code._build(it)
+            elif count == 1:
+                out[fname] = next(it)
+            else:
+                out[fname] = tuple(next(it) for _ in range(count))
+        return out
+
+    def unpack(self, data: bytes) -> dict:
+        """Unpack ``self.size`` bytes (``data`` may be longer)."""
+        return self._build(iter(struct.unpack_from(self.format, data)))
+
+    def __repr__(self):
+        return "CStruct(%s, size=%d)" % (self.name, self.size)

@@ -1,0 +1,40 @@
+"""Guest address-space layout (x86-64, 4-level paging).
+
+The top of the host's user range is reserved for the stub that realises each
+guest address space (see ``umlpy/platform``); the guest may use everything
+below ``TASK_SIZE``.
+"""
+
+PAGE_SHIFT = 12
+PAGE_SIZE = 1 << PAGE_SHIFT
+PAGE_MASK = ~(PAGE_SIZE - 1)
+
+#: Host TASK_SIZE_MAX on x86-64 with 4-level paging.
+HOST_TASK_SIZE = 0x7FFFFFFFF000
+
+#: Start of the stub's reserved range; also the end of the guest's usable range.
+STUB_BASE = 0x7FFFF0000000
+#: The stub's code (linked here, see csrc/stub.lds).
+STUB_CODE = STUB_BASE
+STUB_CODE_SIZE = 0x10000
+#: The stub's control/data region (mapped from the supervisor's physmem file).
+STUB_DATA = STUB_BASE + 0x100000
+STUB_DATA_SIZE = 0x10000
+
+#: What the guest may map: [MMAP_MIN_ADDR, TASK_SIZE).
+TASK_SIZE = STUB_BASE
+MMAP_MIN_ADDR = 0x10000
+
+#: Fixed guest layout (deterministic by default; no ASLR in the guest).
+STACK_TOP = 0x7FFFE0000000
+STACK_SIZE = 8 << 20            # RLIMIT_STACK default, mapped whole
+MMAP_BASE = STACK_TOP - STACK_SIZE - (128 << 20)
+ELF_ET_DYN_BASE = 0x555555554000  # where static-PIE programs are loaded
+
+
+def page_align_down(x: int) -> int:
+    return x & PAGE_MASK
+
+
+def page_align_up(x: int) -> int:
+    return (x + PAGE_SIZE - 1) & PAGE_MASK

@@ -1,0 +1,365 @@
+"""Open file descriptions.
+
+A :class:`File` is what an fd points at: shared by ``dup`` and ``fork``,
+holding the file position and the status flags.  ``get_ref``/``put_ref``
+count the holders (fd table slots, mappings...); the last ``put_ref`` calls
+``release``.
+
+Subclasses: :class:`RegularFile` (any node with ``read_at``/``write_at``),
+:class:`DirFile` (getdents64), :class:`BytesFile` (a snapshot of generated
+text, for /proc), plus the devices, pipes and console in their modules.
+
+ioctl takes a ``mem`` object with ``read(addr, n) -> bytes`` and
+``write(addr, data)`` so an ioctl can copy in and out of guest memory without
+fs knowing about mm.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+
+from umlpy.abi import stat as st
+from umlpy.abi.fcntl import SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET
+from umlpy.errors import SyscallError
+
+# O_* flags: os.O_* (identical on x86-64 Linux) until umlpy.abi.fcntl exists.
+O_ACCMODE = os.O_ACCMODE
+#: Flags F_SETFL may change (fs/fcntl.c SETFL_MASK).
+SETFL_MASK = os.O_APPEND | os.O_NONBLOCK | os.O_ASYNC | os.O_DIRECT | os.O_NOATIME
+#: Flags that are only meaningful at open time and are not kept.
+OPEN_ONLY_FLAGS = os.O_CREAT | os.O_EXCL | os.O_NOCTTY | os.O_TRUNC | os.O_CLOEXEC
+
+MAX_LFS_FILESIZE = (1 << 63) - 1
+
+# Linux caps one read/write at MAX_RW_COUNT (INT_MAX & PAGE_MASK).
+MAX_RW_COUNT = 0x7FFFF000
+
+POLLIN, POLLOUT, POLLERR, POLLHUP = 0x1, 0x4, 0x8, 0x10
+
+
+class WouldBlock(Exception):
+    """The operation must wait: the kernel parks the task on ``waitq`` and
+    restarts the system call when it is notified."""
+
+    def __init__(self, waitq=None):
+        super().__init__(waitq)
+        self.waitq = waitq
+
+
+class WaitQueue:
+    """Callbacks to run when an object's readiness changes."""
+
+    def __init__(self):
+        self._waiters = []
+
+    def add(self, fn):
+        self._waiters.append(fn)
+        return fn
+
+    def discard(self, fn):
+        if fn in self._waiters:
+            self._waiters.remove(fn)
+
+    def notify(self):
+        waiters, self._waiters = self._waiters, []
+        for fn in waiters:
+            fn()
+
+
+class File:
+    """An open file description."""
+
+    #: Whether lseek works (False gives ESPIPE).
+    seekable = True
+
+    def __init__(self, inode, flags: int, path: bytes):
+        self.inode = inode
+        self.flags = flags & ~OPEN_ONLY_FLAGS
+        self.path = path
+        self.pos = 0
+        self.refs = 0
+        self.closed = False
+
+    def __repr__(self):
+        return "<%s %r flags=%#o>" % (type(self).__name__, self.path, self.flags)
+
+    # -- refcounting ---------------------------------------------------
+    def get_ref(self):
+        self.refs += 1
+        return self
+
+    def put_ref(self):
+        self.refs -= 1
+        if self.refs <= 0 and not self.closed:
+            self.closed = True
+            self.release()
+
+    def release(self):
+        """The last reference went away."""
+
+    def close(self):
+        """Drop one reference (for holders that did not go through FdTable)."""
+        self.put_ref()
+
+    # -- access mode ---------------------------------------------------
+    @property
+    def readable(self) -> bool:
+        return (self.flags & O_ACCMODE) in (os.O_RDONLY, os.O_RDWR) and not self.flags & os.O_PATH
+
+    @property
+    def writable(self) -> bool:
+        return (self.flags & O_ACCMODE) in (os.O_WRONLY, os.O_RDWR) and not self.flags & os.O_PATH
+
+    @property
+    def nonblocking(self) -> bool:
+        return bool(self.flags & os.O_NONBLOCK)
+
+    def check_readable(self):
+        if not self.readable:
+            raise SyscallError(errno.EBADF)
+
+    def check_writable(self):
+        if not self.writable:
+            raise SyscallError(errno.EBADF)
+
+    def get_fl(self) -> int:
+        """F_GETFL."""
+        return self.flags | (os.O_LARGEFILE if hasattr(os, "O_LARGEFILE") else 0)
+
+    def set_fl(self, flags: int):
+        """F_SETFL: only SETFL_MASK bits change."""
+        self.flags = (self.flags & ~SETFL_MASK) | (flags & SETFL_MASK)
+
+    # -- I/O: the defaults are for read/write-less files ------------------
+    def read(self, n: int) -> bytes:
+        self.check_readable()
+        data = self.pread(n, self.pos) if self.seekable else self._read_stream(n)
+        if self.seekable:
+            self.pos += len(data)
+        return data
+
+    def write(self, data: bytes) -> int:
+        self.check_writable()
+        if not self.seekable:
+            return self._write_stream(data)
+        if self.flags & os.O_APPEND:
+            self.pos = self.fstat().st_size
+        n = self.pwrite(data, self.pos)
+        self.pos += n
+        return n
+
+    def _read_stream(self, n):
+        raise SyscallError(errno.EINVAL)
+
+    def _write_stream(self, data):
+        raise SyscallError(errno.EINVAL)
+
+    def pread(self, n: int, off: int) -> bytes:
+        if not self.seekable:
+            raise SyscallError(errno.ESPIPE)
+        self.check_readable()
+        if off < 0:
+            raise SyscallError(errno.EINVAL)
+        return self.read_at(off, min(n, MAX_RW_COUNT))
+
+    def pwrite(self, data: bytes, off: int) -> int:
+        if not self.seekable:
+            raise SyscallError(errno.ESPIPE)
+        self.check_writable()
+        if off < 0:
+            raise SyscallError(errno.EINVAL)
+        return self.write_at(off, data[:MAX_RW_COUNT])
+
+    def read_at(self, off: int, n: int) -> bytes:
+        raise SyscallError(errno.EINVAL)
+
+    def write_at(self, off: int, data: bytes) -> int:
+        raise SyscallError(errno.EINVAL)
+
+    def size(self) -> int:
+        return self.fstat().st_size
+
+    def lseek(self, off: int, whence: int) -> int:
+        if not self.seekable:
+            raise SyscallError(errno.ESPIPE)
+        if whence == SEEK_SET:
+            new = off
+        elif whence == SEEK_CUR:
+            new = self.pos + off
+        elif whence == SEEK_END:
+            new = self.size() + off
+        elif whence in (SEEK_DATA, SEEK_HOLE):
+            size = self.size()
+            if off < 0 or off >= size:
+                raise SyscallError(errno.ENXIO)
+            new = off if whence == SEEK_DATA else size
+        else:
+            raise SyscallError(errno.EINVAL)
+        if new < 0 or new > MAX_LFS_FILESIZE:
+            raise SyscallError(errno.EINVAL)
+        self.pos = new
+        return new
+
+    def read_all(self) -> bytes:
+        """The whole content (for the loader), independent of the position."""
+        out, off = [], 0
+        while True:
+            chunk = self.read_at(off, 1 << 20)
+            if not chunk:
+                return b"".join(out)
+            out.append(chunk)
+            off += len(chunk)
+
+    def getdents64(self, bufsize: int) -> bytes:
+        raise SyscallError(errno.ENOTDIR)
+
+    def fstat(self) -> st.Stat:
+        if self.inode is None:
+            raise SyscallError(errno.EBADF)
+        return self.inode.stat()
+
+    def ftruncate(self, size: int):
+        if not self.writable:
+            raise SyscallError(errno.EINVAL)
+        if size < 0:
+            raise SyscallError(errno.EINVAL)
+        if self.inode is None:
+            raise SyscallError(errno.EINVAL)
+        self.inode.truncate(size)
+
+    def ioctl(self, request: int, arg: int, mem=None) -> int:
+        raise SyscallError(errno.ENOTTY)
+
+    def isatty(self) -> bool:
+        return False
+
+    def poll(self) -> int:
+        """Ready events (POLLIN/POLLOUT/POLLHUP...) right now."""
+        return POLLIN | POLLOUT
+
+    #: Wait queue notified when poll() may change; None if it never does.
+    waitq = None
+
+    def reopen(self, flags: int, caller):
+        """open() of /proc/<pid>/fd/N naming this file."""
+        if self.inode is None:
+            raise SyscallError(errno.ENXIO)
+        return self.inode.open(flags, caller, self.path)
+
+
+class RegularFile(File):
+    """A file over a node with ``read_at``/``write_at``/``size``."""
+
+    def read_at(self, off, n):
+        return self.inode.read_at(off, n)
+
+    def write_at(self, off, data):
+        return self.inode.write_at(off, data)
+
+    def size(self):
+        return self.inode.size()
+
+
+class BytesFile(File):
+    """Read-only snapshot of generated content (proc files)."""
+
+    def __init__(self, inode, flags, path, data: bytes):
+        super().__init__(inode, flags, path)
+        self.data = data
+
+    def read_at(self, off, n):
+        return self.data[off:off + n]
+
+    def size(self):
+        return len(self.data)
+
+
+class DirFile(File):
+    """An open directory: getdents64 over a snapshot taken at position 0.
+
+    The position is the index of the next entry in the snapshot (entry 0 is
+    ".", 1 is ".."), which is also what d_off reports."""
+
+    def __init__(self, inode, flags, path, caller):
+        super().__init__(inode, flags, path)
+        self._caller = caller
+        self._snapshot = None
+
+    def read(self, n):
+        raise SyscallError(errno.EISDIR)
+
+    def write(self, data):
+        raise SyscallError(errno.EBADF)
+
+    def pread(self, n, off):
+        raise SyscallError(errno.EISDIR)
+
+    def pwrite(self, data, off):
+        raise SyscallError(errno.EBADF)
+
+    def size(self):
+        return self.inode.stat().st_size
+
+    def lseek(self, off, whence):
+        if whence == SEEK_SET:
+            new = off
+        elif whence == SEEK_CUR:
+            new = self.pos + off
+        else:
+            raise SyscallError(errno.EINVAL)
+        if new < 0:
+            raise SyscallError(errno.EINVAL)
+        if new == 0:
+            self._snapshot = None
+        self.pos = new
+        return new
+
+    def list_all(self) -> list:
+        """[(name, ino, d_type)] including . and .."""
+        me = self.inode
+        parent = me.parent if me.parent is not None else me
+        return [(b".", me.stat().st_ino, st.DT_DIR),
+                (b"..", parent.stat().st_ino, st.DT_DIR)] + list(me.entries(self._caller))
+
+    def getdents64(self, bufsize: int) -> bytes:
+        if self._snapshot is None or self.pos == 0:
+            self._snapshot = self.list_all()
+        out = bytearray()
+        while self.pos < len(self._snapshot):
+            name, ino, dtype = self._snapshot[self.pos]
+            rec = st.pack_dirent64(ino, self.pos + 1, dtype, name)
+            if len(out) + len(rec) > bufsize:
+                if not out:
+                    raise SyscallError(errno.EINVAL)
+                break
+            out += rec
+            self.pos += 1
+        return bytes(out)
+
+
+class PathFile(File):
+    """An O_PATH descriptor: names a node, allows no I/O."""
+
+    seekable = False
+
+    def read(self, n):
+        raise SyscallError(errno.EBADF)
+
+    def write(self, data):
+        raise SyscallError(errno.EBADF)
+
+    def pread(self, n, off):
+        raise SyscallError(errno.EBADF)
+
+    def pwrite(self, data, off):
+        raise SyscallError(errno.EBADF)
+
+    def lseek(self, off, whence):
+        raise SyscallError(errno.EBADF)
+
+    def getdents64(self, bufsize):
+        raise SyscallError(errno.EBADF)
+
+    def ioctl(self, request, arg, mem=None):
+        raise SyscallError(errno.EBADF)

@@ -1,0 +1,191 @@
+"""Read-only views of host files under the guest's rootfs (the overlay's lower layer).
+
+Safety: a host path is only ever built by ``join_host`` from a directory
+path we built the same way (starting at the rootfs or a bind) and one
+component checked to be a plain name.  Each component was ``lstat``-ed
+before it was used, symlinks are never followed by the host (they become
+guest symlinks, resolved by ``umlpy.fs.path`` against the guest root), and
+files are opened with O_NOFOLLOW and their (dev, ino) compared with what
+lookup saw.  The guest runs one system call at a time, so nothing the guest
+does can swap a directory for a symlink between the lstat and the open.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat as host_stat
+
+from umlpy.abi import stat as st
+from umlpy.errors import SyscallError
+from umlpy.fs.file import RegularFile
+from umlpy.fs.node import DEV_ROOT, Inode
+
+
+def check_name(name: bytes):
+    if not name or name in (b".", b"..") or b"/" in name or b"\0" in name:
+        raise SyscallError(errno.EINVAL)
+
+
+def join_host(dirpath: bytes, name: bytes) -> bytes:
+    check_name(name)
+    return dirpath.rstrip(b"/") + b"/" + name
+
+
+def host_errno(e: OSError) -> SyscallError:
+    return SyscallError(e.errno or errno.EIO)
+
+
+def _ts(ns: int) -> tuple:
+    return (ns // 1_000_000_000, ns % 1_000_000_000)
+
+
+def host_to_stat(s: os.stat_result, dev: int) -> st.Stat:
+    """A host stat as the guest sees it: owned by root, on a guest device."""
+    return st.Stat(st_dev=dev, st_ino=s.st_ino, st_nlink=s.st_nlink,
+                   st_mode=s.st_mode, st_uid=0, st_gid=0, st_rdev=0,
+                   st_size=s.st_size, st_blksize=4096, st_blocks=s.st_blocks,
+                   st_atime=_ts(s.st_atime_ns), st_mtime=_ts(s.st_mtime_ns),
+                   st_ctime=_ts(s.st_ctime_ns))
+
+
+class HostNode(Inode):
+    """A non-directory host file seen read-only; ``host`` is its host path."""
+
+    def __init__(self, host: bytes, hstat: os.stat_result, dev: int = DEV_ROOT):
+        self.host = host
+        self._hstat = hstat
+        self.dev = dev
+
+    def stat(self):
+        return host_to_stat(self._hstat, self.dev)
+
+    @property
+    def mode(self):
+        return self._hstat.st_mode
+
+    def open_host_fd(self) -> int:
+        try:
+            fd = os.open(self.host, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NOCTTY
+                         | os.O_NONBLOCK)
+        except OSError as e:
+            raise host_errno(e) from None
+        s = os.fstat(fd)
+        if (s.st_dev, s.st_ino) != (self._hstat.st_dev, self._hstat.st_ino):
+            os.close(fd)
+            raise SyscallError(errno.ESTALE)
+        return fd
+
+    def read_bytes(self) -> bytes:
+        fd = self.open_host_fd()
+        try:
+            chunks = []
+            while True:
+                b = os.read(fd, 1 << 20)
+                if not b:
+                    return b"".join(chunks)
+                chunks.append(b)
+        finally:
+            os.close(fd)
+
+
+class HostFile(HostNode):
+    """A regular host file: opens read-only (the overlay copies it up before
+    any write)."""
+
+    def open(self, flags, caller, path):
+        if (flags & os.O_ACCMODE) != os.O_RDONLY:
+            raise SyscallError(errno.EROFS)  # the VFS copies up first
+        return HostFileHandle(self, flags, path, self.open_host_fd())
+
+    def size(self):
+        return self._hstat.st_size
+
+
+class HostFileHandle(RegularFile):
+    def __init__(self, inode, flags, path, fd):
+        super().__init__(inode, flags, path)
+        self.fd = fd
+
+    def read_at(self, off, n):
+        try:
+            return os.pread(self.fd, n, off)
+        except OSError as e:
+            raise host_errno(e) from None
+
+    def write_at(self, off, data):
+        raise SyscallError(errno.EBADF)
+
+    def size(self):
+        return os.fstat(self.fd).st_size
+
+    def fstat(self):
+        return host_to_stat(os.fstat(self.fd), self.inode.dev)
+
+    def release(self):
+        os.close(self.fd)
+        self.fd = -1
+
+    def host_fileobj(self):
+        """A seekable Python binary file on a duplicate of the host fd."""
+        return os.fdopen(os.dup(self.fd), "rb")
+
+
+class HostSymlink(HostNode):
+    def __init__(self, host, hstat, dev=DEV_ROOT):
+        super().__init__(host, hstat, dev)
+        try:
+            self.target = os.readlink(host)
+        except OSError as e:
+            raise host_errno(e) from None
+
+    def readlink(self, caller):
+        return self.target
+
+
+class HostSpecial(HostNode):
+    """A device node, fifo or socket in the rootfs: visible, not openable
+    (the guest's devices live in /dev)."""
+
+    def open(self, flags, caller, path):
+        raise SyscallError(errno.EACCES)
+
+
+def lstat_host(host: bytes):
+    """lstat that answers None for a missing name."""
+    try:
+        return os.lstat(host)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        return None
+    except OSError as e:
+        raise host_errno(e) from None
+
+
+def host_leaf(host: bytes, hstat: os.stat_result, dev=DEV_ROOT) -> HostNode:
+    """The node for a non-directory host entry."""
+    m = hstat.st_mode
+    if host_stat.S_ISREG(m):
+        return HostFile(host, hstat, dev)
+    if host_stat.S_ISLNK(m):
+        return HostSymlink(host, hstat, dev)
+    return HostSpecial(host, hstat, dev)
+
+
+def list_host_dir(host: bytes) -> list:
+    """[(name, ino, d_type)] of a host directory, in the host's order."""
+    out = []
+    try:
+        with os.scandir(host) as it:
+            for e in it:
+                try:
+                    s = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                out.append((os.fsencode(e.name), s.st_ino, st.mode_to_dtype(s.st_mode)))
+    except FileNotFoundError:
+        return []
+    except OSError as e:
+        raise host_errno(e) from None
+    return out

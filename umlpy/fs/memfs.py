@@ -1,0 +1,263 @@
+"""In-memory nodes: tmpfs, and the writable upper layer of the rootfs overlay.
+
+:class:`MemDir` is both a tmpfs directory and an overlay directory: when it
+has a ``lower`` host directory, names not in its own table are looked up
+there (read-only, through ``hostfs``) and cached, and removing a name that
+the lower layer has leaves a whiteout.  A directory created by the guest has
+no lower layer, so it is opaque even where a whiteout was.  The host is
+never written.
+
+Copy-up: ``MemDir.copy_up(name)`` replaces a cached lower file with a
+:class:`MemFile` holding its bytes and metadata; the VFS calls it before a
+write-open, truncate or metadata change.  Descriptions already open on the
+host file keep reading the host file.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat as host_stat
+
+from umlpy.abi import stat as st
+from umlpy.errors import SyscallError
+from umlpy.fs import hostfs
+from umlpy.fs.file import DirFile, RegularFile
+from umlpy.fs.node import DEV_ROOT, Inode, Meta, dtype_of, now
+
+#: Most a single in-memory file may hold (guards the supervisor's memory).
+MAX_MEM_FILE = 1 << 31
+
+
+class MemNode(Inode):
+    writable_fs = True
+
+    def __init__(self, meta: Meta):
+        self.meta = meta
+
+    def stat(self):
+        return self.meta.to_stat(self.size())
+
+    @property
+    def mode(self):
+        return self.meta.mode
+
+    def size(self) -> int:
+        return 0
+
+    def set_meta(self, *, mode=None, uid=None, gid=None, atime=None, mtime=None):
+        m = self.meta
+        if mode is not None:
+            m.mode = (m.mode & st.S_IFMT) | (mode & 0o7777)
+        if uid is not None and uid != -1:
+            m.uid = uid
+        if gid is not None and gid != -1:
+            m.gid = gid
+        if atime is not None:
+            m.atime = atime
+        if mtime is not None:
+            m.mtime = mtime
+        m.ctime = now()
+
+
+class MemFile(MemNode):
+    """A regular file held in a bytearray."""
+
+    def __init__(self, meta: Meta, data: bytes = b""):
+        super().__init__(meta)
+        self.data = bytearray(data)
+
+    def size(self):
+        return len(self.data)
+
+    def read_at(self, off, n):
+        return bytes(self.data[off:off + n])
+
+    def write_at(self, off, data):
+        end = off + len(data)
+        if end > MAX_MEM_FILE:
+            raise SyscallError(errno.EFBIG)
+        if off > len(self.data):
+            self.data.extend(bytes(off - len(self.data)))
+        self.data[off:end] = data
+        self.meta.touch(modify=True)
+        return len(data)
+
+    def truncate(self, size):
+        if size > MAX_MEM_FILE:
+            raise SyscallError(errno.EFBIG)
+        if size < len(self.data):
+            del self.data[size:]
+        else:
+            self.data.extend(bytes(size - len(self.data)))
+        self.meta.touch(modify=True)
+
+    def open(self, flags, caller, path):
+        f = RegularFile(self, flags, path)
+        if flags & os.O_TRUNC and f.writable:
+            self.truncate(0)
+        return f
+
+
+class MemSymlink(MemNode):
+    def __init__(self, meta: Meta, target: bytes):
+        super().__init__(meta)
+        self.target = target
+
+    def size(self):
+        return len(self.target)
+
+    def readlink(self, caller):
+        return self.target
+
+
+class MemDir(MemNode):
+    """A directory in memory, optionally merged over a host directory."""
+
+    def __init__(self, meta: Meta, parent: "Inode | None" = None, lower: bytes | None = None):
+        super().__init__(meta)
+        self.parent = parent if parent is not None else self
+        self.lower = lower
+        self.children: dict = {}     # name -> node (own entries and cached lower ones)
+        self.whiteouts: set = set()  # lower names the guest removed
+
+    def size(self):
+        return 4096
+
+    def stat(self):
+        s = super().stat()
+        s.st_nlink = 2 + sum(1 for c in self.children.values() if isinstance(c, MemDir))
+        s.st_blocks = 8
+        return s
+
+    def open(self, flags, caller, path):
+        if (flags & os.O_ACCMODE) != os.O_RDONLY:
+            raise SyscallError(errno.EISDIR)
+        return DirFile(self, flags, path, caller)
+
+    # -- the merged view ---------------------------------------------------
+    def _lower_node(self, name):
+        if self.lower is None or name in self.whiteouts:
+            return None
+        host = hostfs.join_host(self.lower, name)
+        hs = hostfs.lstat_host(host)
+        if hs is None:
+            return None
+        if host_stat.S_ISDIR(hs.st_mode):
+            meta = Meta(mode=hs.st_mode, uid=0, gid=0, ino=hs.st_ino, dev=self.meta.dev,
+                        atime=hostfs._ts(hs.st_atime_ns), mtime=hostfs._ts(hs.st_mtime_ns),
+                        ctime=hostfs._ts(hs.st_ctime_ns))
+            return MemDir(meta, parent=self, lower=host)
+        return hostfs.host_leaf(host, hs, self.meta.dev)
+
+    def lookup(self, name, caller):
+        node = self.children.get(name)
+        if node is None:
+            node = self._lower_node(name)
+            if node is None:
+                raise SyscallError(errno.ENOENT)
+            self.children[name] = node
+        return node
+
+    def has(self, name, caller) -> bool:
+        try:
+            self.lookup(name, caller)
+            return True
+        except SyscallError:
+            return False
+
+    def entries(self, caller):
+        out, seen = [], set()
+        if self.lower is not None:
+            for name, ino, dtype in hostfs.list_host_dir(self.lower):
+                if name in self.whiteouts:
+                    continue
+                node = self.children.get(name)
+                if node is not None:
+                    out.append((name, node.stat().st_ino, dtype_of(node)))
+                else:
+                    out.append((name, ino, dtype))
+                seen.add(name)
+        for name, node in self.children.items():
+            if name not in seen:
+                out.append((name, node.stat().st_ino, dtype_of(node)))
+        return out
+
+    def is_empty(self, caller) -> bool:
+        return not self.entries(caller)
+
+    # -- namespace changes -------------------------------------------------
+    def create(self, name, node, caller):
+        if self.has(name, caller):
+            raise SyscallError(errno.EEXIST)
+        self.children[name] = node
+        self.whiteouts.discard(name)
+        if isinstance(node, MemDir):
+            node.parent = self
+        self.meta.touch(modify=True)
+
+    def remove(self, name, caller, *, keep_links=False):
+        """Unlink ``name`` (whatever it is; callers check the type);
+        ``keep_links`` for rename, which moves the link instead."""
+        self.lookup(name, caller)
+        node = self.children.pop(name)
+        if not keep_links and isinstance(node, MemNode) and not isinstance(node, MemDir):
+            node.meta.nlink = max(0, node.meta.nlink - 1)
+            node.meta.touch()
+        if self.lower is not None and hostfs.lstat_host(hostfs.join_host(self.lower, name)):
+            self.whiteouts.add(name)
+        self.meta.touch(modify=True)
+        return node
+
+    def new_file(self, mode, caller):
+        return MemFile(Meta(mode=st.S_IFREG | (mode & 0o7777), uid=caller.fsuid,
+                            gid=caller.fsgid, dev=self.meta.dev))
+
+    def new_dir(self, mode, caller):
+        return MemDir(Meta(mode=st.S_IFDIR | (mode & 0o7777), uid=caller.fsuid,
+                           gid=caller.fsgid, dev=self.meta.dev), parent=self)
+
+    def new_symlink(self, target, caller):
+        return MemSymlink(Meta(mode=st.S_IFLNK | 0o777, uid=caller.fsuid, gid=caller.fsgid,
+                               dev=self.meta.dev), target)
+
+    def copy_up(self, name, caller, *, with_data=True) -> Inode:
+        """Make ``name`` an in-memory node if it is a lower file; returns it."""
+        node = self.lookup(name, caller)
+        if isinstance(node, hostfs.HostNode):
+            s = node.stat()
+            meta = Meta(mode=s.st_mode, uid=0, gid=0, ino=s.st_ino, dev=self.meta.dev,
+                        atime=s.st_atime, mtime=s.st_mtime, ctime=s.st_ctime)
+            if isinstance(node, hostfs.HostFile):
+                new = MemFile(meta, node.read_bytes() if with_data else b"")
+            elif isinstance(node, hostfs.HostSymlink):
+                new = MemSymlink(meta, node.target)
+            else:
+                raise SyscallError(errno.EACCES)
+            self.children[name] = new
+            node = new
+        return node
+
+    def contains(self, other: Inode) -> bool:
+        """Whether ``other`` is this directory or below it (rename loop check)."""
+        seen = 0
+        while seen < 4096:
+            if other is self:
+                return True
+            if other.parent is None or other.parent is other:
+                return False
+            other = other.parent
+            seen += 1
+        return False
+
+
+def new_tmpfs(dev: int, parent=None, mode=0o1777) -> MemDir:
+    return MemDir(Meta(mode=st.S_IFDIR | mode, dev=dev), parent=parent)
+
+
+def new_overlay_root(rootfs: bytes, dev: int = DEV_ROOT) -> MemDir:
+    hs = os.stat(rootfs)
+    meta = Meta(mode=hs.st_mode, uid=0, gid=0, ino=hs.st_ino, dev=dev,
+                atime=hostfs._ts(hs.st_atime_ns), mtime=hostfs._ts(hs.st_mtime_ns),
+                ctime=hostfs._ts(hs.st_ctime_ns))
+    return MemDir(meta, parent=None, lower=rootfs)

@@ -1,0 +1,163 @@
+"""Pipes: an in-memory 64 KiB buffer with a read end and a write end.
+
+Blocking is the scheduler's business: an operation that must wait raises
+:class:`~umlpy.fs.file.WouldBlock` carrying the pipe's wait queue (or
+EAGAIN under O_NONBLOCK); the kernel parks the task and restarts the call
+when the queue is notified.  A write with no reader gives EPIPE: the write
+handler sends SIGPIPE, as it does for every EPIPE from write.
+
+Simplification: a blocking write larger than the free space writes what
+fits and returns the short count (writes up to PIPE_BUF are atomic: all or
+wait); callers loop on short writes.
+"""
+
+from __future__ import annotations
+
+import errno
+import itertools
+import os
+
+from umlpy.abi import stat as st
+from umlpy.errors import SyscallError
+from umlpy.fs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, File, WaitQueue, WouldBlock
+from umlpy.fs.node import DEV_PIPE, Inode, Meta
+
+PIPE_BUF = 4096
+PIPE_SIZE = 65536
+_pipe_ino = itertools.count(0x3000)
+
+
+class Pipe(Inode):
+    """The pipe object (also the inode both ends fstat)."""
+
+    def __init__(self, capacity: int = PIPE_SIZE):
+        self.buf = bytearray()
+        self.capacity = capacity
+        self.readers = 0
+        self.writers = 0
+        self.waitq = WaitQueue()
+        self.meta = Meta(mode=st.S_IFIFO | 0o600, dev=DEV_PIPE, ino=next(_pipe_ino))
+
+    def stat(self):
+        s = self.meta.to_stat(0)
+        s.st_blocks = 0
+        return s
+
+    @property
+    def name(self) -> str:
+        return "pipe:[%d]" % self.meta.ino
+
+    def open_end(self, flags: int):
+        """A new description of this pipe (pipe2 or reopen via /proc)."""
+        acc = flags & os.O_ACCMODE
+        if acc == os.O_RDONLY:
+            return PipeReader(self, flags)
+        if acc == os.O_WRONLY:
+            return PipeWriter(self, flags)
+        return PipeRdWr(self, flags)
+
+    def open(self, flags, caller, path):
+        return self.open_end(flags)
+
+
+def make_pipe(flags: int = 0):
+    """(read end, write end) for pipe2(flags); O_CLOEXEC is the fd table's."""
+    p = Pipe()
+    keep = flags & (os.O_NONBLOCK | os.O_DIRECT)
+    return p.open_end(os.O_RDONLY | keep), p.open_end(os.O_WRONLY | keep)
+
+
+class _PipeEnd(File):
+    seekable = False
+
+    def __init__(self, pipe: Pipe, flags: int):
+        super().__init__(pipe, flags, pipe.name.encode())
+        self.pipe = pipe
+        self.waitq = pipe.waitq
+        if self.readable:
+            pipe.readers += 1
+        if self.writable:
+            pipe.writers += 1
+
+    def release(self):
+        if self.readable:
+            self.pipe.readers -= 1
+        if self.writable:
+            self.pipe.writers -= 1
+        self.pipe.waitq.notify()
+
+    def _read_stream(self, n):
+        p = self.pipe
+        if not p.buf:
+            if p.writers == 0 or n == 0:
+                return b""
+            if self.nonblocking:
+                raise SyscallError(errno.EAGAIN)
+            raise WouldBlock(p.waitq)
+        data = bytes(p.buf[:n])
+        del p.buf[:n]
+        p.waitq.notify()
+        return data
+
+    def _write_stream(self, data):
+        p = self.pipe
+        if p.readers == 0:
+            raise SyscallError(errno.EPIPE)
+        if not data:
+            return 0
+        free = p.capacity - len(p.buf)
+        if free < len(data) and (len(data) <= PIPE_BUF or free == 0):
+            if self.nonblocking:
+                raise SyscallError(errno.EAGAIN)
+            raise WouldBlock(p.waitq)
+        chunk = data[:free]
+        p.buf += chunk
+        p.waitq.notify()
+        return len(chunk)
+
+    def lseek(self, off, whence):
+        raise SyscallError(errno.ESPIPE)
+
+    def ftruncate(self, size):
+        raise SyscallError(errno.EINVAL)
+
+    def read_all(self):
+        raise SyscallError(errno.EACCES)
+
+    def poll(self):
+        p = self.pipe
+        ev = 0
+        if self.readable:
+            if p.buf:
+                ev |= POLLIN
+            if p.writers == 0:
+                ev |= POLLHUP
+        if self.writable:
+            if p.readers == 0:
+                ev |= POLLERR
+            elif len(p.buf) < p.capacity:
+                ev |= POLLOUT
+        return ev
+
+    def ioctl(self, request, arg, mem=None):
+        import struct
+        import termios
+        if request == termios.FIONREAD:
+            mem.write(arg, struct.pack("<i", len(self.pipe.buf)))
+            return 0
+        raise SyscallError(errno.ENOTTY)
+
+    def reopen(self, flags, caller):
+        return self.pipe.open_end(flags)
+
+
+class PipeReader(_PipeEnd):
+    pass
+
+
+class PipeWriter(_PipeEnd):
+    pass
+
+
+class PipeRdWr(_PipeEnd):
+    """A FIFO opened O_RDWR (or /proc/self/fd reopened read-write)."""

@@ -1,0 +1,128 @@
+"""execve(2) and the start of the first process.
+
+The new image is loaded into a fresh MM in a fresh stub; only when that has
+worked does the task give up its old address space (the point of no return),
+so a failing execve returns an errno to a caller that is still intact.
+"""
+
+import errno
+
+from umlpy.errors import GuestLoadError, SyscallError
+from umlpy.loader.elf import ElfError, load_elf, parse_elf
+from umlpy.mm.mm import MM
+
+from .task import TaskState
+
+AT_EMPTY_PATH = 0x1000
+AT_SYMLINK_NOFOLLOW = 0x100
+USER_CS, USER_SS = 0x33, 0x2B
+MAX_INTERP_DEPTH = 4
+
+
+def read_image(t, path: bytes, dirfd_file=None):
+    """(bytes, guest path) of an executable, with open_exec's permission checks."""
+    k = t.kernel
+    f, guest_path = k.vfs.open_exec(k.caller(t), path, dirfd_file=dirfd_file)
+    try:
+        data = f.read()
+    finally:
+        f.close()
+    return data, guest_path
+
+
+def prepare_image(t, data: bytes, what: str):
+    """Parse an image and its interpreter: (ElfImage, interp ElfImage or None)."""
+    img = parse_elf(data, what)
+    interp = None
+    if img.interp:
+        idata, _ = read_image(t, img.interp)
+        interp = parse_elf(idata, img.interp.decode(errors="replace"))
+        if interp.interp:
+            raise ElfError("%s: the interpreter is itself dynamically linked" % what)
+    return img, interp
+
+
+def load_into_new_mm(t, img, interp, argv, envp, execfn: bytes):
+    """A new MM holding the loaded image, and the LoadResult."""
+    k = t.kernel
+    host = k.platform.new_address_space()
+    mm = MM(k.frames, host)
+    mm.users = 1
+    try:
+        res = load_elf(mm, img, argv, envp, execfn, creds=t.creds, random16=k.random_bytes(16),
+                       hwcap=k.hwcap, hwcap2=k.hwcap2, interp=interp)
+    except BaseException:
+        mm.release()
+        raise
+    return mm, res
+
+
+def start_regs(ctx, entry: int, sp: int):
+    regs = ctx.regs
+    for name in ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx",
+                 "rdx", "rsi", "rdi", "fs_base", "gs_base", "ds", "es", "fs", "gs"):
+        setattr(regs, name, 0)
+    regs.orig_rax = (1 << 64) - 1
+    regs.rip = entry
+    regs.rsp = sp
+    regs.cs, regs.ss = USER_CS, USER_SS
+    regs.eflags = 0x202
+    ctx.xstate = None       # a fresh FPU state: the new stub's own
+
+
+def switch_image(t, mm, res, guest_path: bytes, argv):
+    """The point of no return of execve: the task now runs the new image."""
+    k = t.kernel
+    g = t.group
+    for other in list(g.tasks):          # de_thread: other threads die
+        if other is not t:
+            k.exit_task(other)
+    old = t.mm
+    t.mm = mm
+    if old is not None:
+        t.ctx.save_state(old.host)
+        old.users -= 1
+        if old.users == 0:
+            old.release()
+    if g.vfork_parent is not None:
+        k.make_runnable(g.vfork_parent)
+        g.vfork_parent = None
+    t.files.close_on_exec()
+    g.handlers.reset_for_exec()
+    t.sigaltstack = (0, 2, 0)
+    t.rseq = None
+    t.clear_child_tid = 0
+    t.robust_list = (0, 0)
+    t.sigframes = []
+    g.exe = guest_path.decode(errors="surrogateescape")
+    g.cmdline = b"".join(a + b"\0" for a in argv)
+    t.comm = guest_path.rsplit(b"/", 1)[-1][:15]
+    start_regs(t.ctx, res.entry, res.sp)
+    k.update_fast(t)
+
+
+def do_execve(t, path: bytes, argv, envp, dirfd: int = -100, flags: int = 0):
+    """Execve implements execve(2) and execveat(2)."""
+    k = t.kernel
+    if flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW):
+        raise SyscallError(errno.EINVAL)
+    dirfd_file = None
+    if dirfd != -100 or (flags & AT_EMPTY_PATH and not path):
+        dirfd_file = t.files.get(dirfd)
+    if not path and not flags & AT_EMPTY_PATH:
+        raise SyscallError(errno.ENOENT)
+    if len(path) >= 4096:
+        raise SyscallError(errno.ENAMETOOLONG)
+    data, guest_path = read_image(t, path, dirfd_file)
+    try:
+        img, interp = prepare_image(t, data, guest_path.decode(errors="replace"))
+    except GuestLoadError:
+        raise SyscallError(errno.ENOEXEC) from None
+    try:
+        mm, res = load_into_new_mm(t, img, interp, argv, envp, path)
+    except GuestLoadError:
+        raise SyscallError(errno.E2BIG) from None
+    switch_image(t, mm, res, guest_path, argv)
+    if k.tracer is not None:
+        k.tracer.exec_done(t)
+    return None

@@ -1,0 +1,522 @@
+"""The guest kernel: tasks, the scheduler, the run loop and system-call dispatch.
+
+One :class:`Kernel` is one guest machine with one virtual CPU.  Its run loop
+(:meth:`Kernel.run`) is proot's: pick a runnable task, switch to it on the
+platform, handle the stop (system call, fault, trap), deliver pending
+signals, and go again.  System-call handlers raise
+:class:`~umlpy.errors.SyscallError`; :meth:`Kernel.syscall` is the one place
+that turns it into the guest's ``-errno``.  A handler that must wait raises
+:class:`~umlpy.fs.file.WouldBlock`; the task is parked and the same system
+call is run again when it is woken (its registers still hold the arguments).
+"""
+
+import collections
+import heapq
+import os
+import select
+import time
+
+from umlpy.abi.memory import PAGE_SIZE
+from umlpy.abi.syscall_nr import NR
+from umlpy.errors import PlatformError, SyscallError, UmlpyError
+from umlpy.fs.file import WaitQueue, WouldBlock
+from umlpy.fs.perm import Caller
+from umlpy.platform.base import StopKind
+from umlpy.syscalls.args import SysArgs
+
+from . import signals as sigs
+from .task import Creds, SignalHandlers, Task, TaskState, ThreadGroup, default_rlimits
+
+_M64 = (1 << 64) - 1
+EINTR = 4
+ECHILD = 10
+WNOHANG, WUNTRACED, WCONTINUED, WEXITED, WNOWAIT = 1, 2, 8, 4, 0x01000000
+__WALL, __WCLONE, __WNOTHREAD = 0x40000000, 0x80000000, 0x20000000
+USER_CS, USER_DS = 0x33, 0x2B
+#: How many slow-path system calls a task runs before others get the CPU.
+TIME_SLICE_CALLS = 64
+
+
+class GuestExit(Exception):
+    """Raised inside the run loop when the whole guest must stop."""
+
+
+class Kernel:
+    """A guest machine: its tasks, memory, files and clock."""
+
+    def __init__(self, *, platform, frames, vfs_factory, table, hostname=b"umlpy",
+                 memory_limit=1 << 30, clock=None, random_bytes=None, tracer=None):
+        self.platform = platform
+        self.frames = frames
+        self.table = table
+        self.hostname = hostname
+        self.domainname = b"(none)"
+        self.memory_limit = memory_limit
+        self.clock = clock
+        self.random_bytes = random_bytes or os.urandom
+        self.tracer = tracer
+        self.tasks: dict[int, Task] = {}
+        self.groups: dict[int, ThreadGroup] = {}
+        self._next_pid = 1
+        self.runq: collections.deque[Task] = collections.deque()
+        self.timers: list = []          # heap of (deadline_ns, seq, waitq)
+        self._timer_seq = 0
+        self.init: ThreadGroup | None = None
+        self.current: Task | None = None
+        self.boot_ns = time.monotonic_ns()
+        self.vfs = vfs_factory(self)
+        self.host_waiters: dict[int, WaitQueue] = {}  # host fd -> waiters (console input)
+        self.child_wait = collections.defaultdict(WaitQueue)  # tgid -> waiters in wait4
+        self.hwcap, self.hwcap2 = _host_hwcaps()
+        self.need_resched = False
+        self.page_cache = {}                  # id(inode) -> SharedObject of MAP_SHARED files
+
+    # --- pids ----------------------------------------------------------------
+    def alloc_pid(self) -> int:
+        pid = self._next_pid
+        while pid in self.tasks or pid in self.groups:
+            pid += 1
+        if pid >= 4194304:
+            pid = 2
+            while pid in self.tasks or pid in self.groups:
+                pid += 1
+        self._next_pid = pid + 1
+        return pid
+
+    def new_group(self, parent, creds, handlers, rlimits) -> ThreadGroup:
+        tgid = self.alloc_pid()
+        g = ThreadGroup(tgid, parent, creds, handlers, rlimits)
+        self.groups[tgid] = g
+        if parent is not None:
+            parent.children.append(g)
+        return g
+
+    def new_task(self, tid, group, ctx, mm, files, fs) -> Task:
+        t = Task(tid, group, ctx, mm, files, fs)
+        t.kernel = self
+        group.tasks.append(t)
+        self.tasks[tid] = t
+        return t
+
+    def caller(self, t: Task):
+        """The fs layer's view of a task: credentials, cwd, root, umask."""
+        c = t.group.creds
+        return Caller(pid=t.group.tgid, uid=c.uid, gid=c.gid, euid=c.euid, egid=c.egid,
+                      groups=c.groups, cwd=t.fs.cwd, root=t.fs.root, umask=t.fs.umask)
+
+    def yield_cpu(self, t: Task):
+        self.need_resched = True
+
+    # --- fast path -------------------------------------------------------------
+    def update_fast(self, t: Task):
+        """Tell the platform the constant answers of this task's identity calls."""
+        ctx = t.ctx
+        ctx.clear_fast_results()
+        if self.tracer is not None and not self.tracer.fast_path_ok:
+            return
+        c = t.group.creds
+        parent = t.group.parent
+        for nr, value in ((NR.getpid, t.group.tgid), (NR.gettid, t.tid),
+                          (NR.getppid, parent.tgid if parent else 0),
+                          (NR.getuid, c.uid), (NR.geteuid, c.euid), (NR.getgid, c.gid),
+                          (NR.getegid, c.egid), (NR.getpgrp, t.group.pgid)):
+            ctx.set_fast_result(int(nr), value)
+
+    # --- time ------------------------------------------------------------------
+    def now_ns(self) -> int:
+        """CLOCK_MONOTONIC of the guest."""
+        if self.clock is not None:
+            return self.clock.monotonic_ns()
+        return time.monotonic_ns() - self.boot_ns + 10 ** 9
+
+    def realtime_ns(self) -> int:
+        if self.clock is not None:
+            return self.clock.realtime_ns()
+        return time.time_ns()
+
+    def add_timer(self, deadline_ns: int) -> WaitQueue:
+        wq = WaitQueue()
+        self._timer_seq += 1
+        heapq.heappush(self.timers, (deadline_ns, self._timer_seq, wq))
+        return wq
+
+    def _fire_timers(self):
+        now = self.now_ns()
+        while self.timers and self.timers[0][0] <= now:
+            _, _, wq = heapq.heappop(self.timers)
+            wq.notify()
+
+    # --- scheduling -------------------------------------------------------------
+    def make_runnable(self, t: Task):
+        if t.state == TaskState.BLOCKED:
+            t.state = TaskState.RUNNABLE
+            t.blocked_on = None
+            self.runq.append(t)
+
+    def block(self, t: Task, waitq, restart=True):
+        """Park ``t`` until ``waitq`` is notified; re-run its syscall then."""
+        t.state = TaskState.BLOCKED
+        t.restart = restart
+        t.blocked_on = waitq
+        if waitq is not None:
+            waitq.add(lambda: self.make_runnable(t))
+
+    def _idle(self):
+        """Nothing is runnable: wait for a timer or host input."""
+        fds = list(self.host_waiters)
+        if not self.timers and not fds:
+            raise UmlpyError("every guest task is blocked forever (deadlock)")
+        timeout = None
+        if self.timers:
+            timeout = max(0.0, (self.timers[0][0] - self.now_ns()) / 1e9)
+            if self.clock is not None and self.clock.virtual:
+                self.clock.advance_to(self.timers[0][0])
+                timeout = 0.0
+        if fds:
+            r, _, _ = select.select(fds, [], [], timeout)
+            for fd in r:
+                self.host_waiters.pop(fd).notify()
+        elif timeout:
+            time.sleep(timeout)
+        self._fire_timers()
+
+    def wait_host_fd(self, fd: int) -> WaitQueue:
+        wq = self.host_waiters.get(fd)
+        if wq is None:
+            wq = self.host_waiters[fd] = WaitQueue()
+        return wq
+
+    def run(self) -> int:
+        """Run the guest until its init process exits; return init's wait status."""
+        while not self.init.zombie:
+            if self.timers:
+                self._fire_timers()
+            if not self.runq:
+                self._idle()
+                continue
+            t = self.runq.popleft()
+            if t.state != TaskState.RUNNABLE:
+                continue
+            self.current = t
+            self._run_task(t)
+            if t.state == TaskState.RUNNABLE:
+                self.runq.append(t)
+        self.current = None
+        return self.init.exit_status
+
+    def _run_task(self, t: Task):
+        if t.restart:
+            t.restart = False
+            self.syscall(t)
+            if t.state != TaskState.RUNNABLE:
+                return
+            self._ret_to_user(t)
+        calls = 0
+        ctx = t.ctx
+        while t.state == TaskState.RUNNABLE:
+            stop = ctx.switch(t.mm.host)
+            kind = stop.kind
+            if kind == StopKind.SYSCALL:
+                self.syscall(t)
+                calls += 1
+            elif kind == StopKind.FAULT:
+                self.fault(t, stop)
+            elif kind == StopKind.SIGNAL:
+                self.trap(t, stop)
+            elif kind == StopKind.INTERRUPT:
+                continue          # a host signal ran its Python handler; go on
+            elif kind == StopKind.PREEMPT:
+                return
+            elif kind == StopKind.EXIT:
+                self.stub_died(t, stop)
+                return
+            if t.state == TaskState.RUNNABLE:
+                self._ret_to_user(t)
+            if (calls >= TIME_SLICE_CALLS or self.need_resched) and self.runq:
+                self.need_resched = False
+                return
+
+    def _ret_to_user(self, t: Task):
+        if (t.pending | t.group.pending) & ~t.sigmask or (t.pending | t.group.pending) & sigs.UNBLOCKABLE:
+            self.deliver_signals(t)
+
+    # --- system calls ------------------------------------------------------------
+    def syscall(self, t: Task):
+        """Dispatch the system call ``t`` stopped at: the one place errors become -errno."""
+        regs = t.ctx.regs
+        nr = regs.orig_rax
+        row = self.table.lookup(nr)
+        args = SysArgs.from_regs(regs)
+        tracer = self.tracer
+        if tracer is not None:
+            tracer.syscall_enter(t, nr, args)
+        try:
+            ret = row.handler(t, args)
+        except SyscallError as e:
+            ret = -e.errno
+        except WouldBlock as wb:
+            self.block(t, wb.waitq)
+            if tracer is not None:
+                tracer.syscall_blocked(t, nr, args)
+            return
+        if ret is not None:
+            regs.rax = ret & _M64
+        if tracer is not None:
+            tracer.syscall_exit(t, nr, args, ret)
+
+    # --- faults and traps ----------------------------------------------------------
+    def fault(self, t: Task, stop):
+        t.last_fault = (stop.is_write if stop.is_write >= 0 else 0, stop.addr, 14)
+        try:
+            res = t.mm.handle_fault(stop.addr, stop.is_write)
+        except SyscallError:
+            res = (sigs.SIGKILL, 0)    # out of memory
+            self.warn("out of guest memory: killing process %d" % t.tgid)
+        if res is None:
+            return
+        signo, code = res
+        self.force_signal(t, signo, code, stop.addr)
+
+    def trap(self, t: Task, stop):
+        self.force_signal(t, stop.signo, stop.code, stop.addr)
+
+    def stub_died(self, t: Task, stop):
+        status = stop.status
+        why = ("killed by host signal %d" % (status & 0x7F)) if status & 0x7F else "exited"
+        self.warn("the host process of task %d %s; killing the guest process" % (t.tid, why))
+        self.exit_group(t, sigs.SIGKILL, signaled=True)
+
+    def warn(self, msg: str):
+        os.write(2, b"umlpy: " + msg.encode() + b"\n")
+
+    # --- signals -----------------------------------------------------------------
+    def force_signal(self, t: Task, signo: int, code: int = 0, addr: int = 0):
+        """A synchronous signal (fault, trap): cannot be blocked or ignored usefully."""
+        act = t.group.handlers.actions[signo]
+        if t.sigmask & sigs.bit(signo) or act.handler == sigs.SIG_IGN:
+            # Linux unblocks and resets to SIG_DFL in force_sig_info
+            t.sigmask &= ~sigs.bit(signo)
+            act.handler = sigs.SIG_DFL
+        t.pending |= sigs.bit(signo)
+        t.pending_info[signo] = (signo, code, addr, 0, 0)
+        self.deliver_signals(t)
+
+    def send_signal(self, target, signo: int, info=None):
+        """Send to a ThreadGroup (process-directed) or a Task (thread-directed)."""
+        if signo == 0:
+            return
+        if isinstance(target, ThreadGroup):
+            g = target
+            if g.zombie:
+                return
+            g.pending |= sigs.bit(signo)
+            g.pending_info[signo] = info or (signo, 0, 0, 0, 0)
+            tasks = g.tasks
+        else:
+            g = target.group
+            target.pending |= sigs.bit(signo)
+            target.pending_info[signo] = info or (signo, 0, 0, 0, 0)
+            tasks = [target]
+        if signo == sigs.SIGKILL:
+            self.exit_group(tasks[0] if tasks else None, sigs.SIGKILL, signaled=True, group=g)
+            return
+        act = g.handlers.actions[signo]
+        if act.handler == sigs.SIG_IGN or (act.handler == sigs.SIG_DFL
+                                           and sigs.default_action(signo) == sigs.Default.IGN):
+            g.pending &= ~sigs.bit(signo)
+            for tt in tasks:
+                tt.pending &= ~sigs.bit(signo)
+            return
+        for tt in tasks:
+            if tt.state == TaskState.BLOCKED and not (tt.sigmask & sigs.bit(signo)):
+                self.interrupt(tt)
+                break
+
+    def interrupt(self, t: Task):
+        """Wake a blocked task with EINTR so it can take a signal."""
+        if t.state != TaskState.BLOCKED:
+            return
+        wq = t.blocked_on
+        t.state = TaskState.RUNNABLE
+        t.blocked_on = None
+        t.restart = False
+        t.sleep_deadline = None
+        t.ctx.regs.rax = (-EINTR) & _M64
+        if self.tracer is not None:
+            self.tracer.syscall_exit(t, t.ctx.regs.orig_rax, SysArgs.from_regs(t.ctx.regs), -EINTR)
+        self.runq.append(t)
+        del wq
+
+    def deliver_signals(self, t: Task):
+        from .sigframe import setup_frame
+        g = t.group
+        while t.state == TaskState.RUNNABLE:
+            pending = (t.pending | g.pending) & (~t.sigmask | sigs.UNBLOCKABLE)
+            if not pending:
+                return
+            signo = sigs.lowest(pending)
+            if t.pending & sigs.bit(signo):
+                t.pending &= ~sigs.bit(signo)
+                info = t.pending_info.pop(signo, (signo, 0, 0, 0, 0))
+            else:
+                g.pending &= ~sigs.bit(signo)
+                info = g.pending_info.pop(signo, (signo, 0, 0, 0, 0))
+            act = g.handlers.actions[signo]
+            if self.tracer is not None:
+                self.tracer.signal(t, signo, info)
+            if act.handler == sigs.SIG_IGN and signo not in (sigs.SIGKILL, sigs.SIGSTOP):
+                continue
+            if act.handler == sigs.SIG_DFL or signo in (sigs.SIGKILL, sigs.SIGSTOP):
+                d = sigs.default_action(signo)
+                if d in (sigs.Default.IGN, sigs.Default.CONT, sigs.Default.STOP):
+                    continue     # job control stops are not modelled yet
+                self.exit_group(t, signo, signaled=True, core=(d == sigs.Default.CORE))
+                return
+            setup_frame(self, t, signo, act, info)
+
+    # --- exit and wait -------------------------------------------------------------
+    def exit_group(self, t, code: int, signaled=False, core=False, group=None):
+        """End every task of a thread group (exit_group, fatal signal)."""
+        g = group or t.group
+        if g.zombie:
+            return
+        g.group_exiting = True
+        g.exit_status = (code & 0x7F) if signaled else ((code & 0xFF) << 8)
+        for tt in list(g.tasks):
+            self.exit_task(tt)
+
+    def exit_task(self, t: Task, code: int | None = None):
+        """One task ends; the last one of a group makes the group a zombie."""
+        if t.state == TaskState.DEAD:
+            return
+        g = t.group
+        if code is not None and len(g.tasks) == 1 and not g.group_exiting:
+            g.exit_status = (code & 0xFF) << 8
+        t.state = TaskState.DEAD
+        if self.tracer is not None:
+            self.tracer.task_exit(t)
+        if t.clear_child_tid and t.mm.users > 1:
+            try:
+                t.mm.write(t.clear_child_tid, b"\0\0\0\0")
+                self.futex_wake(t.mm, t.clear_child_tid, 1)
+            except SyscallError:
+                pass
+        if g.vfork_parent is not None and g.tasks and g.tasks[0] is t:
+            self.make_runnable(g.vfork_parent)
+            g.vfork_parent = None
+        self._put_mm(t)
+        t.files.users -= 1
+        if t.files.users == 0:
+            t.files.close_all()
+        g.tasks.remove(t)
+        del self.tasks[t.tid]
+        if t in self.runq:
+            self.runq.remove(t)
+        if not g.tasks:
+            self._group_dead(g)
+
+    def _put_mm(self, t: Task):
+        mm = t.mm
+        mm.users -= 1
+        if mm.users == 0:
+            mm.release()
+
+    def _group_dead(self, g: ThreadGroup):
+        g.zombie = True
+        if self.tracer is not None:
+            self.tracer.group_exit(g)
+        # Orphans go to init.
+        for child in g.children:
+            child.parent = self.init if g is not self.init else None
+            if child.parent is not None:
+                self.init.children.append(child)
+                for ct in child.tasks:
+                    self.update_fast(ct)
+                if child.zombie:
+                    self._notify_parent(child)
+        g.children = []
+        if g is self.init:
+            return
+        self._notify_parent(g)
+
+    def _notify_parent(self, g: ThreadGroup):
+        parent = g.parent
+        if parent is None:
+            self._reap(g)
+            return
+        act = parent.handlers.actions[sigs.SIGCHLD]
+        if g.exit_signal == sigs.SIGCHLD and (act.handler == sigs.SIG_IGN or act.flags & 0x2):  # SA_NOCLDWAIT
+            self._reap(g)
+        elif g.exit_signal:
+            self.send_signal(parent, g.exit_signal, (g.exit_signal, 1 if not g.exit_status & 0x7F else 2,
+                                                     0, g.tgid, g.exit_status))
+        self.child_wait[parent.tgid].notify()
+
+    def _reap(self, g: ThreadGroup):
+        g.reaped = True
+        if g.parent is not None and g in g.parent.children:
+            g.parent.children.remove(g)
+        self.groups.pop(g.tgid, None)
+        self.child_wait.pop(g.tgid, None)
+
+    def wait4(self, t: Task, pid: int, options: int):
+        """Find a child to report: (tgid, status) or None with WNOHANG; raise to block."""
+        g = t.group
+        cands = []
+        for c in g.children:
+            if pid > 0 and c.tgid != pid:
+                continue
+            if pid == 0 and c.pgid != g.pgid:
+                continue
+            if pid < -1 and c.pgid != -pid:
+                continue
+            cands.append(c)
+        if not cands:
+            raise SyscallError(ECHILD)
+        for c in cands:
+            if c.zombie:
+                if not options & WNOWAIT:
+                    self._reap(c)
+                return c.tgid, c.exit_status
+        if options & WNOHANG:
+            return None
+        raise WouldBlock(self.child_wait[g.tgid])
+
+    # --- futex (minimal: wake by address) ---------------------------------------------
+    def futex_wake(self, mm, addr: int, n: int) -> int:
+        q = getattr(mm, "futex_queues", None)
+        if not q or addr not in q:
+            return 0
+        woken = 0
+        waiters = q[addr]
+        while waiters and woken < n:
+            wq = waiters.pop(0)
+            wq.notify()
+            woken += 1
+        if not waiters:
+            del q[addr]
+        return woken
+
+    def shutdown(self):
+        """Kill every guest task and release the host side."""
+        for t in list(self.tasks.values()):
+            t.state = TaskState.DEAD
+        self.platform.close()
+
+
+def _host_hwcaps():
+    """AT_HWCAP and AT_HWCAP2 of the host (the guest runs on the same CPU)."""
+    hw, hw2 = 0, 0
+    try:
+        with open("/proc/self/auxv", "rb") as f:
+            data = f.read()
+        for i in range(0, len(data) - 15, 16):
+            k = int.from_bytes(data[i:i + 8], "little")
+            v = int.from_bytes(data[i + 8:i + 16], "little")
+            if k == 16:
+                hw = v
+            elif k == 26:
+                hw2 = v
+    except OSError:
+        pass
+    return hw, hw2

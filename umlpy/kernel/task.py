@@ -1,0 +1,188 @@
+"""Tasks (threads) and thread groups (processes) of the guest kernel.
+
+A :class:`Task` is a guest register set (a platform Context) plus a reference
+to its current address space (:class:`umlpy.mm.mm.MM`), its fd table and its
+filesystem context.  A :class:`ThreadGroup` is what Linux calls a process:
+pid (tgid), parent, children, signal actions, exit status.
+
+Invariants:
+- ``task.group.tasks`` holds every live task of the group; the group becomes
+  a zombie when the last one exits, and is reaped by its parent's wait.
+- A task's ``mm`` reference counts: ``mm.users`` counts tasks using it.
+"""
+
+import enum
+from dataclasses import dataclass, field
+
+from umlpy.abi.signal import NSIG
+
+
+class TaskState(enum.IntEnum):
+    RUNNABLE = 1
+    BLOCKED = 2
+    STOPPED = 3
+    DEAD = 4
+
+
+@dataclass(slots=True)
+class Creds:
+    """Credentials (the guest's first process runs as root)."""
+
+    uid: int = 0
+    euid: int = 0
+    suid: int = 0
+    fsuid: int = 0
+    gid: int = 0
+    egid: int = 0
+    sgid: int = 0
+    fsgid: int = 0
+    groups: tuple = ()
+
+    def copy(self) -> "Creds":
+        return Creds(self.uid, self.euid, self.suid, self.fsuid,
+                     self.gid, self.egid, self.sgid, self.fsgid, self.groups)
+
+
+@dataclass(slots=True)
+class SigAction:
+    handler: int = 0      # SIG_DFL
+    flags: int = 0
+    restorer: int = 0
+    mask: int = 0
+
+
+class SignalHandlers:
+    """The signal actions of a thread group (shared with CLONE_SIGHAND)."""
+
+    __slots__ = ("actions",)
+
+    def __init__(self, actions=None):
+        self.actions = actions or [SigAction() for _ in range(NSIG + 1)]
+
+    def copy(self) -> "SignalHandlers":
+        return SignalHandlers([SigAction(a.handler, a.flags, a.restorer, a.mask) for a in self.actions])
+
+    def reset_for_exec(self):
+        """execve resets caught signals to SIG_DFL; ignored ones stay ignored."""
+        for a in self.actions:
+            if a.handler not in (0, 1):
+                a.handler, a.flags, a.restorer, a.mask = 0, 0, 0, 0
+
+
+@dataclass(slots=True)
+class Rlimit:
+    cur: int
+    max: int
+
+
+RLIM_INFINITY = (1 << 64) - 1
+
+
+def default_rlimits(memory_limit: int) -> dict:
+    from umlpy.abi.memory import STACK_SIZE
+    return {
+        0: Rlimit(RLIM_INFINITY, RLIM_INFINITY),   # CPU
+        1: Rlimit(RLIM_INFINITY, RLIM_INFINITY),   # FSIZE
+        2: Rlimit(RLIM_INFINITY, RLIM_INFINITY),   # DATA
+        3: Rlimit(STACK_SIZE, RLIM_INFINITY),      # STACK
+        4: Rlimit(0, RLIM_INFINITY),               # CORE
+        5: Rlimit(RLIM_INFINITY, RLIM_INFINITY),   # RSS
+        6: Rlimit(4096, 4096),                     # NPROC
+        7: Rlimit(1024, 4096),                     # NOFILE
+        8: Rlimit(8 << 20, 8 << 20),               # MEMLOCK
+        9: Rlimit(memory_limit, memory_limit),     # AS
+        10: Rlimit(RLIM_INFINITY, RLIM_INFINITY),  # LOCKS
+        11: Rlimit(0, 0),                          # SIGPENDING (filled by kernel)
+        12: Rlimit(819200, 819200),                # MSGQUEUE
+        13: Rlimit(0, 0),                          # NICE
+        14: Rlimit(0, 0),                          # RTPRIO
+        15: Rlimit(RLIM_INFINITY, RLIM_INFINITY),  # RTTIME
+    }
+
+
+class ThreadGroup:
+    """A guest process."""
+
+    def __init__(self, tgid: int, parent: "ThreadGroup | None", creds: Creds,
+                 handlers: SignalHandlers, rlimits: dict):
+        self.tgid = tgid
+        self.parent = parent
+        self.children: list[ThreadGroup] = []
+        self.tasks: list[Task] = []
+        self.creds = creds
+        self.handlers = handlers
+        self.rlimits = rlimits
+        self.pgid = tgid
+        self.sid = tgid
+        self.exe = "/"              # guest path of the program
+        self.cmdline = b""
+        self.zombie = False
+        self.reaped = False
+        self.exit_status = 0       # wait(2) status word
+        self.exit_signal = 17      # SIGCHLD to the parent at exit
+        self.group_exiting = False
+        self.pending = 0           # process-directed pending signals (bitmask)
+        self.pending_info: dict = {}
+        self.vfork_parent: "Task | None" = None
+        self.umask = 0o022
+        self.times = [0, 0]        # utime/stime of exited children (ticks)
+
+    @property
+    def leader(self) -> "Task | None":
+        return self.tasks[0] if self.tasks else None
+
+    def __repr__(self):
+        return "<ThreadGroup %d%s>" % (self.tgid, " zombie" if self.zombie else "")
+
+
+class Task:
+    """A guest thread."""
+
+    def __init__(self, tid: int, group: ThreadGroup, ctx, mm, files, fs):
+        self.tid = tid
+        self.group = group
+        self.ctx = ctx
+        self.mm = mm
+        self.files = files
+        self.fs = fs
+        self.state = TaskState.RUNNABLE
+        self.sigmask = 0
+        self.pending = 0           # thread-directed pending signals (bitmask)
+        self.pending_info: dict = {}
+        self.clear_child_tid = 0
+        self.robust_list = (0, 0)
+        self.rseq = None           # (addr, len, sig) when registered
+        self.comm = b""
+        self.blocked_on = None     # what a BLOCKED task waits for
+        self.restart = None        # handler to re-run when woken
+        self.exit_code = 0
+        self.sigaltstack = (0, 2, 0)  # ss_sp, ss_flags (SS_DISABLE), ss_size
+        self.last_fault = (0, 0, 0)   # is_write, addr, trap_no
+        self.sigframes = []           # saved FPU states of the signal frames in use
+        self.kernel = None
+
+    @property
+    def tgid(self) -> int:
+        return self.group.tgid
+
+    @property
+    def creds(self) -> Creds:
+        return self.group.creds
+
+    def __repr__(self):
+        return "<Task %d/%d %s>" % (self.group.tgid, self.tid, self.state.name)
+
+
+@dataclass
+class FsContext:
+    """cwd and root of a task (shared with CLONE_FS)."""
+
+    cwd: object = None        # a VFS directory handle
+    cwd_path: bytes = b"/"
+    root: object = None
+    umask: int = 0o022
+    users: int = 1
+    extra: dict = field(default_factory=dict)
+
+    def copy(self) -> "FsContext":
+        return FsContext(self.cwd, self.cwd_path, self.root, self.umask)

@@ -1,0 +1,1 @@
+"""Loading guest programs: ELF images, the initial stack and auxv."""

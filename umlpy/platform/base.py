@@ -1,0 +1,186 @@
+"""The platform interface: the only door between the guest kernel and the host.
+
+A :class:`Platform` makes :class:`HostAddressSpace` objects (one host stub
+process each) and :class:`Context` objects (one guest register set each), and
+runs a context in an address space until the guest stops (:meth:`Context.switch`).
+
+Everything above this package sees guest memory as offsets into the
+supervisor's :class:`~umlpy.platform.physmem.PhysMem` file and asks the host
+address space to map those offsets with ``map``/``unmap``/``protect``.  These
+calls are queued and merged (UML SKAS0 style): they reach the host in one
+batch, in one ptrace round trip, when :meth:`HostAddressSpace.flush` runs,
+which the platform does before the guest runs again.  The first failure of a
+batch is sticky and raised by ``flush``.
+
+Nothing in this module touches the host: the ptrace implementations live in
+``umlpy.platform.shim`` (C, cffi) and ``umlpy.platform.pyptrace`` (python-ptrace).
+"""
+
+import enum
+from dataclasses import dataclass
+
+from umlpy.abi.memory import PAGE_SIZE
+
+
+class StopKind(enum.IntEnum):
+    """Why :meth:`Context.switch` returned."""
+
+    SYSCALL = 1     # the guest executed a system call; it was NOT run by the host
+    FAULT = 2       # a memory access fault (SIGSEGV/SIGBUS from the MMU)
+    SIGNAL = 3      # another synchronous trap (SIGILL, SIGFPE, SIGTRAP, ...)
+    EXIT = 4        # the host stub died (status in Stop.status): unexpected
+    PREEMPT = 5     # the stub was stopped (SIGSTOP) to give the CPU to another task
+    INTERRUPT = 6   # a host signal for the supervisor arrived; the guest is still running
+    TRACE_FULL = 7  # reserved; a full trace ring or spent fast budget gives a SYSCALL stop
+
+
+@dataclass(slots=True)
+class Stop:
+    """A guest stop, as classified by the platform's run loop."""
+
+    kind: StopKind
+    signo: int = 0        # host signal number for FAULT / SIGNAL
+    code: int = 0         # si_code
+    addr: int = 0         # si_addr (faulting address or faulting rip)
+    is_write: int = -1    # 1 write, 0 read, -1 unknown
+    trap_no: int = 0      # x86 trap number when known (14 = page fault)
+    status: int = 0       # wait status for EXIT
+
+
+class Prot(enum.IntFlag):
+    NONE = 0
+    READ = 1
+    WRITE = 2
+    EXEC = 4
+
+
+@dataclass(slots=True)
+class HostMapOp:
+    """One queued host memory operation of a stub (merged when contiguous)."""
+
+    op: str          # "map", "unmap" or "protect"
+    addr: int
+    length: int
+    prot: int = 0
+    offset: int = 0  # physmem offset, for "map"
+
+
+class HostMapQueue:
+    """Queue of host mmap/munmap/mprotect operations, merged when contiguous.
+
+    Merging rule (as UML's ``add_mmap``/``add_munmap``/``add_mprotect``): an
+    operation extends the previous one when it is of the same kind, starts
+    where the previous ends, has the same protection and (for "map") continues
+    the previous one's physmem offset.
+    """
+
+    __slots__ = ("ops",)
+
+    def __init__(self):
+        self.ops: list[HostMapOp] = []
+
+    def add(self, op: str, addr: int, length: int, prot: int = 0, offset: int = 0):
+        assert addr % PAGE_SIZE == 0 and length % PAGE_SIZE == 0 and length > 0, (op, hex(addr), length)
+        ops = self.ops
+        if ops:
+            last = ops[-1]
+            if (last.op == op and last.addr + last.length == addr and last.prot == prot
+                    and (op != "map" or last.offset + last.length == offset)):
+                last.length += length
+                return
+        ops.append(HostMapOp(op, addr, length, prot, offset))
+
+    def take(self) -> list:
+        ops, self.ops = self.ops, []
+        return ops
+
+    def __len__(self):
+        return len(self.ops)
+
+
+class HostAddressSpace:
+    """A host address space (one stub process) holding guest mappings.
+
+    ``map``/``unmap``/``protect`` are queued; ``flush`` runs them in the stub.
+    Subclasses implement :meth:`_run_batch` and :meth:`release`.
+    """
+
+    def __init__(self):
+        self.queue = HostMapQueue()
+        self.released = False
+
+    def map(self, addr: int, length: int, prot: int, offset: int):
+        """Map physmem [offset, offset+length) at guest ``addr`` (MAP_SHARED|MAP_FIXED)."""
+        self.queue.add("map", addr, length, prot, offset)
+
+    def unmap(self, addr: int, length: int):
+        self.queue.add("unmap", addr, length)
+
+    def protect(self, addr: int, length: int, prot: int):
+        self.queue.add("protect", addr, length, prot)
+
+    def flush(self):
+        """Run the queued operations in the stub; raise PlatformError on failure."""
+        if self.queue.ops:
+            self._run_batch(self.queue.take())
+
+    def _run_batch(self, ops):
+        raise NotImplementedError
+
+    def release(self):
+        """Kill the stub and free its resources (idempotent)."""
+        raise NotImplementedError
+
+
+class Context:
+    """A guest register set: general registers (with fs_base/gs_base) and xstate.
+
+    ``regs`` exposes ``struct user_regs_struct`` fields as attributes
+    (``rax``, ``orig_rax``, ``rip``, ``rsp``, ``fs_base`` ...).
+    """
+
+    regs = None
+
+    def switch(self, aspace: HostAddressSpace) -> Stop:
+        """Run this context in ``aspace`` until the guest stops."""
+        raise NotImplementedError
+
+    def copy_from(self, other: "Context"):
+        """Copy all registers (general and xstate) of ``other`` into this context."""
+        raise NotImplementedError
+
+    def save_state(self, aspace: HostAddressSpace):
+        """Pull this context's FPU state out of ``aspace`` (before it goes away)."""
+
+    def xstate_snapshot(self, aspace: HostAddressSpace):
+        """A copy of this context's FPU/SSE/AVX state (None: the initial state)."""
+        raise NotImplementedError
+
+    def xstate_restore(self, aspace: HostAddressSpace, state):
+        """Make ``state`` (from xstate_snapshot) this context's FPU state again."""
+        raise NotImplementedError
+
+    # Fast path: constant-result syscalls answered without returning to Python.
+    def set_fast_result(self, nr: int, value: int):
+        """Answer syscall ``nr`` with ``value`` inside the run loop from now on."""
+
+    def clear_fast_results(self):
+        """Forget every fast-path answer (identity changed: exec, fork, setuid...)."""
+
+
+class Platform:
+    """Makes host address spaces and contexts; owns the physmem file."""
+
+    name = "abstract"
+
+    def __init__(self, physmem):
+        self.physmem = physmem
+
+    def new_address_space(self) -> HostAddressSpace:
+        raise NotImplementedError
+
+    def new_context(self) -> Context:
+        raise NotImplementedError
+
+    def close(self):
+        """Release every address space this platform made."""

@@ -1,0 +1,695 @@
+"""File system calls: open, read, write, stat, directories, fds, pipes, ioctl.
+
+The work is :mod:`umlpy.fs`'s; these handlers copy arguments in and out of
+guest memory and manage the fd table.  Paths longer than PATH_MAX give
+ENAMETOOLONG; unreadable pointers give EFAULT (raised by ``mm``).
+"""
+
+import errno
+import struct
+
+from umlpy.abi.fcntl import AT_FDCWD
+from umlpy.errors import SyscallError
+from umlpy.fs.pipe import make_pipe
+from umlpy.mm.shared import SharedObject
+
+from .table import partial, supported
+
+E = SyscallError
+PATH_MAX = 4096
+IOV_MAX = 1024
+O_CLOEXEC = 0o2000000
+O_NONBLOCK = 0o4000
+O_ACCMODE = 3
+AT_SYMLINK_NOFOLLOW = 0x100
+AT_REMOVEDIR = 0x200
+AT_SYMLINK_FOLLOW = 0x400
+AT_EACCESS = 0x200
+AT_EMPTY_PATH = 0x1000
+AT_NO_AUTOMOUNT = 0x800
+MAX_RW = 0x7FFFF000
+SIGPIPE = 13
+
+
+def _path(t, ptr) -> bytes:
+    p = t.mm.read_cstring(ptr, PATH_MAX + 1)
+    if len(p) > PATH_MAX - 1:
+        raise E(errno.ENAMETOOLONG)
+    return p
+
+
+def _dirfd(t, dirfd: int, path: bytes):
+    """The dirfd's File for an *at() call, or None for AT_FDCWD / absolute paths."""
+    if dirfd == AT_FDCWD or path.startswith(b"/"):
+        return None
+    return t.files.get(dirfd)
+
+
+def _caller(t):
+    return t.kernel.caller(t)
+
+
+# --- read and write ------------------------------------------------------------
+def read(t, a):
+    """Read implements read(2)."""
+    f = t.files.get(a.fd(0))
+    n = min(a.size(2), MAX_RW)
+    buf = a.ptr(1)
+    if n and not t.mm.check_range(buf & ~4095, ((buf + n + 4095) & ~4095) - (buf & ~4095), 2):
+        raise E(errno.EFAULT)
+    data = f.read(n)
+    if data:
+        t.mm.write(buf, data)
+    return len(data)
+
+
+def _write_file(t, f, data: bytes) -> int:
+    try:
+        return f.write(data)
+    except SyscallError as e:
+        if e.errno == errno.EPIPE:
+            t.kernel.send_signal(t, SIGPIPE)
+        raise
+
+
+def write(t, a):
+    f = t.files.get(a.fd(0))
+    n = min(a.size(2), MAX_RW)
+    data = t.mm.read(a.ptr(1), n) if n else b""
+    if not f.writable:
+        raise E(errno.EBADF)
+    return _write_file(t, f, data)
+
+
+def _iovecs(t, ptr, cnt):
+    if cnt < 0 or cnt > IOV_MAX:
+        raise E(errno.EINVAL)
+    if cnt == 0:
+        return []
+    raw = t.mm.read(ptr, 16 * cnt)
+    vec = list(struct.iter_unpack("<QQ", raw))
+    total = 0
+    for base, ln in vec:
+        if ln > 0x7FFFFFFFFFFFFFFF:
+            raise E(errno.EINVAL)
+        total += ln
+    if total > 0x7FFFFFFFFFFFFFFF:
+        raise E(errno.EINVAL)
+    return vec
+
+
+def readv(t, a):
+    f = t.files.get(a.fd(0))
+    vec = _iovecs(t, a.ptr(1), a.int(2))
+    total = min(sum(ln for _, ln in vec), MAX_RW)
+    data = f.read(total)
+    return _scatter(t, vec, data)
+
+
+def _scatter(t, vec, data):
+    off = 0
+    for base, ln in vec:
+        if off >= len(data):
+            break
+        chunk = data[off:off + ln]
+        t.mm.write(base, chunk)
+        off += len(chunk)
+    return off
+
+
+def _gather(t, vec):
+    parts, total = [], 0
+    for base, ln in vec:
+        ln = min(ln, MAX_RW - total)
+        if ln:
+            parts.append(t.mm.read(base, ln))
+            total += ln
+    return b"".join(parts)
+
+
+def writev(t, a):
+    f = t.files.get(a.fd(0))
+    vec = _iovecs(t, a.ptr(1), a.int(2))
+    if not f.writable:
+        raise E(errno.EBADF)
+    data = _gather(t, vec)
+    if not data:
+        return 0
+    return _write_file(t, f, data)
+
+
+def pread64(t, a):
+    f = t.files.get(a.fd(0))
+    off = a.s64(3)
+    data = f.pread(min(a.size(2), MAX_RW), off)
+    if data:
+        t.mm.write(a.ptr(1), data)
+    return len(data)
+
+
+def pwrite64(t, a):
+    f = t.files.get(a.fd(0))
+    n = min(a.size(2), MAX_RW)
+    return f.pwrite(t.mm.read(a.ptr(1), n) if n else b"", a.s64(3))
+
+
+def preadv(t, a):
+    f = t.files.get(a.fd(0))
+    vec = _iovecs(t, a.ptr(1), a.int(2))
+    data = f.pread(min(sum(ln for _, ln in vec), MAX_RW), a.s64(3))
+    return _scatter(t, vec, data)
+
+
+def pwritev(t, a):
+    f = t.files.get(a.fd(0))
+    vec = _iovecs(t, a.ptr(1), a.int(2))
+    return f.pwrite(_gather(t, vec), a.s64(3))
+
+
+def lseek(t, a):
+    return t.files.get(a.fd(0)).lseek(a.s64(1), a.int(2))
+
+
+# --- open, close, dup -------------------------------------------------------------
+def _open(t, dirfd, path, flags, mode):
+    f = t.kernel.vfs.open(_caller(t), path, flags, mode & 0o7777, dirfd_file=_dirfd(t, dirfd, path))
+    return t.files.install(f, cloexec=bool(flags & O_CLOEXEC))
+
+
+def openat(t, a):
+    path = _path(t, a.ptr(1))
+    return _open(t, a.dirfd(0), path, a.int(2), a.uint(3))
+
+
+def open_(t, a):
+    return _open(t, AT_FDCWD, _path(t, a.ptr(0)), a.int(1), a.uint(2))
+
+
+def creat(t, a):
+    return _open(t, AT_FDCWD, _path(t, a.ptr(0)), 0o1 | 0o100 | 0o1000, a.uint(1))
+
+
+def close(t, a):
+    t.files.close(a.fd(0))
+    return 0
+
+
+def close_range(t, a):
+    first, last, flags = a.uint(0), a.uint(1), a.uint(2)
+    if first > last or flags & ~(2 | 4):
+        raise E(errno.EINVAL)
+    t.files.close_range(first, last, cloexec_only=bool(flags & 4))
+    return 0
+
+
+def dup(t, a):
+    return t.files.dup(a.fd(0))
+
+
+def dup2(t, a):
+    return t.files.dup2(a.fd(0), a.fd(1))
+
+
+def dup3(t, a):
+    flags = a.int(2)
+    if flags & ~O_CLOEXEC:
+        raise E(errno.EINVAL)
+    return t.files.dup3(a.fd(0), a.fd(1), flags)
+
+
+F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
+F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
+F_SETOWN, F_GETOWN = 8, 9
+F_DUPFD_CLOEXEC = 1030
+F_GETPIPE_SZ, F_SETPIPE_SZ = 1032, 1031
+F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 36, 37, 38
+F_ADD_SEALS, F_GET_SEALS = 1033, 1034
+
+
+def fcntl(t, a):
+    fd, cmd, arg = a.fd(0), a.int(1), a.u64(2)
+    files = t.files
+    f = files.get(fd)
+    if cmd in (F_DUPFD, F_DUPFD_CLOEXEC):
+        return files.dup(fd, min_fd=a.int(2), cloexec=cmd == F_DUPFD_CLOEXEC)
+    if cmd == F_GETFD:
+        return 1 if files.get_cloexec(fd) else 0
+    if cmd == F_SETFD:
+        files.set_cloexec(fd, bool(arg & 1))
+        return 0
+    if cmd == F_GETFL:
+        return f.get_fl()
+    if cmd == F_SETFL:
+        f.set_fl(a.int(2))
+        return 0
+    if cmd in (F_GETLK, F_OFD_GETLK):
+        # No other process holds a lock: report F_UNLCK (l_type = 2).
+        t.mm.write(a.ptr(2), struct.pack("<h", 2))
+        return 0
+    if cmd in (F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW):
+        t.mm.read(a.ptr(2), 32)
+        return 0
+    if cmd == F_GETOWN:
+        return 0
+    if cmd == F_SETOWN:
+        return 0
+    if cmd == F_GETPIPE_SZ:
+        return 65536
+    raise E(errno.EINVAL)
+
+
+class _MemAdapter:
+    """Guest memory as the fs layer's ioctl sees it."""
+
+    __slots__ = ("mm",)
+
+    def __init__(self, mm):
+        self.mm = mm
+
+    def read(self, addr, n):
+        return self.mm.read(addr, n)
+
+    def write(self, addr, data):
+        self.mm.write(addr, data)
+
+
+FIOCLEX, FIONCLEX, FIONBIO = 0x5451, 0x5450, 0x5421
+
+
+def ioctl(t, a):
+    fd, req, arg = a.fd(0), a.uint(1), a.u64(2)
+    f = t.files.get(fd)
+    if req == FIOCLEX:
+        t.files.set_cloexec(fd, True)
+        return 0
+    if req == FIONCLEX:
+        t.files.set_cloexec(fd, False)
+        return 0
+    if req == FIONBIO:
+        on = struct.unpack("<i", t.mm.read(arg, 4))[0]
+        f.set_fl((f.get_fl() | O_NONBLOCK) if on else (f.get_fl() & ~O_NONBLOCK))
+        return 0
+    return f.ioctl(req, arg, _MemAdapter(t.mm))
+
+
+def pipe2(t, a):
+    flags = a.int(1)
+    if flags & ~(O_CLOEXEC | O_NONBLOCK | 0o40000):
+        raise E(errno.EINVAL)
+    ptr = a.ptr(0)
+    if not t.mm.check_range(ptr & ~4095, 4096, 2):
+        raise E(errno.EFAULT)
+    r, w = make_pipe(flags)
+    cloexec = bool(flags & O_CLOEXEC)
+    rfd = t.files.install(r, cloexec=cloexec)
+    try:
+        wfd = t.files.install(w, cloexec=cloexec)
+    except SyscallError:
+        t.files.close(rfd)
+        raise
+    try:
+        t.mm.write(ptr, struct.pack("<ii", rfd, wfd))
+    except SyscallError:
+        t.files.close(rfd)
+        t.files.close(wfd)
+        raise
+    return 0
+
+
+def pipe(t, a):
+    return pipe2(t, type(a)((a[0], 0, 0, 0, 0, 0)))
+
+
+# --- stat ---------------------------------------------------------------------------
+def fstat(t, a):
+    st = t.files.get(a.fd(0)).fstat()
+    t.mm.write(a.ptr(1), st.pack_stat())
+    return 0
+
+
+def _stat_at(t, dirfd, path, flags):
+    k = t.kernel
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT | 0x6000):
+        raise E(errno.EINVAL)
+    if not path:
+        if not flags & AT_EMPTY_PATH:
+            raise E(errno.ENOENT)
+        if dirfd == AT_FDCWD:
+            return k.vfs.stat(_caller(t), b".", True)
+        return t.files.get(dirfd).fstat()
+    return k.vfs.stat(_caller(t), path, not flags & AT_SYMLINK_NOFOLLOW, dirfd_file=_dirfd(t, dirfd, path))
+
+
+def stat(t, a):
+    st = t.kernel.vfs.stat(_caller(t), _path(t, a.ptr(0)), True)
+    t.mm.write(a.ptr(1), st.pack_stat())
+    return 0
+
+
+def lstat(t, a):
+    st = t.kernel.vfs.stat(_caller(t), _path(t, a.ptr(0)), False)
+    t.mm.write(a.ptr(1), st.pack_stat())
+    return 0
+
+
+def newfstatat(t, a):
+    path = _path(t, a.ptr(1))
+    st = _stat_at(t, a.dirfd(0), path, a.int(3))
+    t.mm.write(a.ptr(2), st.pack_stat())
+    return 0
+
+
+def statx(t, a):
+    path = _path(t, a.ptr(1))
+    flags, mask = a.int(2), a.uint(3)
+    if mask & 0x80000000:      # STATX__RESERVED
+        raise E(errno.EINVAL)
+    st = _stat_at(t, a.dirfd(0), path, flags & ~0x6000)
+    t.mm.write(a.ptr(4), st.pack_statx())
+    return 0
+
+
+def statfs(t, a):
+    t.mm.write(a.ptr(1), t.kernel.vfs.statfs(_caller(t), _path(t, a.ptr(0))))
+    return 0
+
+
+def fstatfs(t, a):
+    f = t.files.get(a.fd(0))
+    t.mm.write(a.ptr(1), t.kernel.vfs.statfs(_caller(t), node=f.inode))
+    return 0
+
+
+def _readlink(t, dirfd, path, buf, size):
+    if size <= 0:
+        raise E(errno.EINVAL)
+    target = t.kernel.vfs.readlink(_caller(t), path, dirfd_file=_dirfd(t, dirfd, path))
+    data = target[:size]
+    t.mm.write(buf, data)
+    return len(data)
+
+
+def readlink(t, a):
+    return _readlink(t, AT_FDCWD, _path(t, a.ptr(0)), a.ptr(1), a.int(2))
+
+
+def readlinkat(t, a):
+    return _readlink(t, a.dirfd(0), _path(t, a.ptr(1)), a.ptr(2), a.int(3))
+
+
+def _access(t, dirfd, path, mode, flags):
+    if mode & ~7:
+        raise E(errno.EINVAL)
+    if flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise E(errno.EINVAL)
+    t.kernel.vfs.access(_caller(t), path, mode, dirfd_file=_dirfd(t, dirfd, path),
+                        follow=not flags & AT_SYMLINK_NOFOLLOW, effective=bool(flags & AT_EACCESS))
+    return 0
+
+
+def access(t, a):
+    return _access(t, AT_FDCWD, _path(t, a.ptr(0)), a.int(1), 0)
+
+
+def faccessat(t, a):
+    return _access(t, a.dirfd(0), _path(t, a.ptr(1)), a.int(2), 0)
+
+
+def faccessat2(t, a):
+    return _access(t, a.dirfd(0), _path(t, a.ptr(1)), a.int(2), a.int(3))
+
+
+# --- directories -----------------------------------------------------------------------
+def getdents64(t, a):
+    f = t.files.get(a.fd(0))
+    data = f.getdents64(a.uint(2))
+    if data:
+        t.mm.write(a.ptr(1), data)
+    return len(data)
+
+
+def getcwd(t, a):
+    cwd = t.kernel.vfs.getcwd(_caller(t)) + b"\0"
+    if a.size(1) < len(cwd):
+        raise E(errno.ERANGE)
+    t.mm.write(a.ptr(0), cwd)
+    return len(cwd)
+
+
+def chdir(t, a):
+    node = t.kernel.vfs.chdir(_caller(t), _path(t, a.ptr(0)))
+    t.fs.cwd = node
+    return 0
+
+
+def fchdir(t, a):
+    f = t.files.get(a.fd(0))
+    t.fs.cwd = t.kernel.vfs.check_dir(_caller(t), f.inode)
+    return 0
+
+
+def chroot(t, a):
+    if t.creds.euid != 0:
+        raise E(errno.EPERM)
+    t.fs.root = t.kernel.vfs.chdir(_caller(t), _path(t, a.ptr(0)))
+    return 0
+
+
+def mkdirat(t, a):
+    path = _path(t, a.ptr(1))
+    t.kernel.vfs.mkdir(_caller(t), path, a.uint(2) & 0o7777, dirfd_file=_dirfd(t, a.dirfd(0), path))
+    return 0
+
+
+def mkdir(t, a):
+    t.kernel.vfs.mkdir(_caller(t), _path(t, a.ptr(0)), a.uint(1) & 0o7777)
+    return 0
+
+
+def unlinkat(t, a):
+    path, flags = _path(t, a.ptr(1)), a.int(2)
+    if flags & ~AT_REMOVEDIR:
+        raise E(errno.EINVAL)
+    d = _dirfd(t, a.dirfd(0), path)
+    if flags & AT_REMOVEDIR:
+        t.kernel.vfs.rmdir(_caller(t), path, dirfd_file=d)
+    else:
+        t.kernel.vfs.unlink(_caller(t), path, dirfd_file=d)
+    return 0
+
+
+def unlink(t, a):
+    t.kernel.vfs.unlink(_caller(t), _path(t, a.ptr(0)))
+    return 0
+
+
+def rmdir(t, a):
+    t.kernel.vfs.rmdir(_caller(t), _path(t, a.ptr(0)))
+    return 0
+
+
+def renameat2(t, a):
+    old, new = _path(t, a.ptr(1)), _path(t, a.ptr(3))
+    t.kernel.vfs.rename(_caller(t), old, new, olddir_file=_dirfd(t, a.dirfd(0), old),
+                        newdir_file=_dirfd(t, a.dirfd(2), new), flags=a.uint(4))
+    return 0
+
+
+def renameat(t, a):
+    return renameat2(t, type(a)((a[0], a[1], a[2], a[3], 0, 0)))
+
+
+def rename(t, a):
+    t.kernel.vfs.rename(_caller(t), _path(t, a.ptr(0)), _path(t, a.ptr(1)))
+    return 0
+
+
+def symlinkat(t, a):
+    target, path = _path(t, a.ptr(0)), _path(t, a.ptr(2))
+    t.kernel.vfs.symlink(_caller(t), target, path, dirfd_file=_dirfd(t, a.dirfd(1), path))
+    return 0
+
+
+def symlink(t, a):
+    t.kernel.vfs.symlink(_caller(t), _path(t, a.ptr(0)), _path(t, a.ptr(1)))
+    return 0
+
+
+def linkat(t, a):
+    old, new, flags = _path(t, a.ptr(1)), _path(t, a.ptr(3)), a.int(4)
+    t.kernel.vfs.link(_caller(t), old, new, olddir_file=_dirfd(t, a.dirfd(0), old),
+                      newdir_file=_dirfd(t, a.dirfd(2), new), follow=bool(flags & AT_SYMLINK_FOLLOW))
+    return 0
+
+
+def link(t, a):
+    t.kernel.vfs.link(_caller(t), _path(t, a.ptr(0)), _path(t, a.ptr(1)))
+    return 0
+
+
+def fchmodat(t, a):
+    path = _path(t, a.ptr(1))
+    t.kernel.vfs.chmod(_caller(t), path, a.uint(2) & 0o7777, dirfd_file=_dirfd(t, a.dirfd(0), path))
+    return 0
+
+
+def chmod(t, a):
+    t.kernel.vfs.chmod(_caller(t), _path(t, a.ptr(0)), a.uint(1) & 0o7777)
+    return 0
+
+
+def fchmod(t, a):
+    f = t.files.get(a.fd(0))
+    t.kernel.vfs.chmod(_caller(t), f.path, a.uint(1) & 0o7777)
+    return 0
+
+
+def fchownat(t, a):
+    path = _path(t, a.ptr(1))
+    t.kernel.vfs.chown(_caller(t), path, a.s32(2), a.s32(3), dirfd_file=_dirfd(t, a.dirfd(0), path),
+                       follow=not a.int(4) & AT_SYMLINK_NOFOLLOW)
+    return 0
+
+
+def chown(t, a):
+    t.kernel.vfs.chown(_caller(t), _path(t, a.ptr(0)), a.s32(1), a.s32(2))
+    return 0
+
+
+def lchown(t, a):
+    t.kernel.vfs.chown(_caller(t), _path(t, a.ptr(0)), a.s32(1), a.s32(2), follow=False)
+    return 0
+
+
+def fchown(t, a):
+    f = t.files.get(a.fd(0))
+    t.kernel.vfs.chown(_caller(t), f.path, a.s32(1), a.s32(2))
+    return 0
+
+
+def umask(t, a):
+    old = t.fs.umask
+    t.fs.umask = a.uint(0) & 0o777
+    return old
+
+
+def truncate(t, a):
+    length = a.s64(1)
+    if length < 0:
+        raise E(errno.EINVAL)
+    t.kernel.vfs.truncate(_caller(t), _path(t, a.ptr(0)), length)
+    return 0
+
+
+def ftruncate(t, a):
+    length = a.s64(1)
+    if length < 0:
+        raise E(errno.EINVAL)
+    t.files.get(a.fd(0)).ftruncate(length)
+    return 0
+
+
+def fsync(t, a):
+    t.files.get(a.fd(0))
+    return 0
+
+
+def sync(t, a):
+    return 0
+
+
+UTIME_NOW = (1 << 30) - 1
+UTIME_OMIT = (1 << 30) - 2
+
+
+def utimensat(t, a):
+    dirfd, pathp, times, flags = a.dirfd(0), a.ptr(1), a.ptr(2), a.int(3)
+    now = t.kernel.realtime_ns()
+    now_t = (now // 10 ** 9, now % 10 ** 9)
+    if times:
+        s1, n1, s2, n2 = struct.unpack("<qqqq", t.mm.read(times, 32))
+        conv = lambda s, n: now_t if n == UTIME_NOW else (None if n == UTIME_OMIT else (s, n))  # noqa: E731
+        at, mt = conv(s1, n1), conv(s2, n2)
+    else:
+        at = mt = now_t
+    if not pathp:
+        f = t.files.get(dirfd)
+        path, d = f.path, None
+    else:
+        path = _path(t, pathp)
+        d = _dirfd(t, dirfd, path)
+    t.kernel.vfs.utimens(_caller(t), path, at, mt, dirfd_file=d, follow=not flags & AT_SYMLINK_NOFOLLOW)
+    return 0
+
+
+# --- mmap support: a File as mm's MappableFile ------------------------------------------
+class FileMapping:
+    """The MappableFile view of an open file, for mm."""
+
+    def __init__(self, kernel, f):
+        self.kernel = kernel
+        self.file = f
+        self.inode = f.inode
+        self.name = f.path.decode(errors="replace")
+        st = f.fstat()
+        self.dev = (st.st_dev >> 8, st.st_dev & 0xFF)
+        self.ino = st.st_ino
+
+    @property
+    def size(self):
+        return self.inode.size() if hasattr(self.inode, "size") else self.file.size()
+
+    def read_at(self, offset, n):
+        return self.inode.read_at(offset, n) if hasattr(self.inode, "read_at") else self.file.read_at(offset, n)
+
+    def shared_object(self, frames):
+        cache = self.kernel.page_cache
+        so = cache.get(id(self.inode))
+        if so is None or so.released:
+            inode = self.inode
+
+            def fill(pgoff):
+                return inode.read_at(pgoff * 4096, 4096)
+
+            def writeback(pgoff, data):
+                size = inode.size()
+                off = pgoff * 4096
+                if off < size and hasattr(inode, "write_at"):
+                    try:
+                        inode.write_at(off, data[:size - off])
+                    except SyscallError:
+                        pass
+
+            so = SharedObject(frames, fill, writeback, self.name)
+            cache[id(self.inode)] = so
+        return so
+
+
+FAMILY = [
+    supported("read", read), supported("write", write), supported("readv", readv), supported("writev", writev),
+    supported("pread64", pread64), supported("pwrite64", pwrite64), supported("preadv", preadv),
+    supported("pwritev", pwritev), supported("lseek", lseek),
+    supported("openat", openat), supported("open", open_), supported("creat", creat),
+    supported("close", close), supported("close_range", close_range),
+    supported("dup", dup), supported("dup2", dup2), supported("dup3", dup3),
+    partial("fcntl", fcntl, "record locks always succeed (one machine, no contention modelled)"),
+    partial("ioctl", ioctl, "terminal ioctls on the console; FIONBIO/FIOCLEX/FIONCLEX"),
+    supported("pipe", pipe), supported("pipe2", pipe2),
+    supported("fstat", fstat), supported("stat", stat), supported("lstat", lstat),
+    supported("newfstatat", newfstatat), supported("statx", statx),
+    supported("statfs", statfs), supported("fstatfs", fstatfs),
+    supported("readlink", readlink), supported("readlinkat", readlinkat),
+    supported("access", access), supported("faccessat", faccessat), supported("faccessat2", faccessat2),
+    supported("getdents64", getdents64), supported("getcwd", getcwd), supported("chdir", chdir),
+    supported("fchdir", fchdir), supported("chroot", chroot),
+    supported("mkdir", mkdir), supported("mkdirat", mkdirat), supported("unlink", unlink),
+    supported("unlinkat", unlinkat), supported("rmdir", rmdir), supported("rename", rename),
+    supported("renameat", renameat), partial("renameat2", renameat2, "RENAME_NOREPLACE only"),
+    supported("symlink", symlink), supported("symlinkat", symlinkat), supported("link", link),
+    supported("linkat", linkat), supported("chmod", chmod), supported("fchmod", fchmod),
+    supported("fchmodat", fchmodat), supported("chown", chown), supported("fchown", fchown),
+    supported("lchown", lchown), supported("fchownat", fchownat), supported("umask", umask),
+    supported("truncate", truncate), supported("ftruncate", ftruncate),
+    partial("fsync", fsync, "guest files live in memory"), partial("fdatasync", fsync, "guest files live in memory"),
+    partial("sync", sync, "guest files live in memory"), supported("utimensat", utimensat),
+]

@@ -1,0 +1,101 @@
+"""Memory system calls: brk, mmap, munmap, mprotect, mremap, madvise, msync, mlock.
+
+The address-space work is :class:`umlpy.mm.mm.MM`'s; these handlers decode
+arguments and resolve the fd of a file mapping.
+"""
+
+import errno
+
+from umlpy.abi.mman import MAP_ANONYMOUS, MAP_SHARED, MAP_TYPE, PROT_EXEC, PROT_READ, PROT_WRITE
+from umlpy.errors import SyscallError
+
+from .fs import FileMapping
+from .table import partial, supported
+
+E = SyscallError
+_O_ACCMODE = 3
+
+
+def brk(t, a):
+    """Brk implements brk(2): returns the new break, or the old one on failure."""
+    return t.mm.sys_brk(a.ptr(0))
+
+
+def mmap(t, a):
+    """Mmap implements mmap(2)."""
+    addr, length, prot, flags, fd, off = a.ptr(0), a.size(1), a.int(2), a.int(3), a.fd(4), a.u64(5)
+    backing = None
+    max_prot = PROT_READ | PROT_WRITE | PROT_EXEC
+    if not flags & MAP_ANONYMOUS:
+        f = t.files.get(fd)
+        mode = f.flags & _O_ACCMODE
+        if mode == 1:                     # O_WRONLY
+            raise E(errno.EACCES)
+        if f.inode is None or not hasattr(f.inode, "read_at") or not f.fstat().st_mode & 0o100000:
+            raise E(errno.ENODEV)
+        backing = FileMapping(t.kernel, f)
+        if (flags & MAP_TYPE) != 2 and mode != 2:   # shared mapping of a read-only fd
+            max_prot &= ~PROT_WRITE
+    if off >= 1 << 63:
+        raise E(errno.EINVAL)
+    return t.mm.mmap(addr, length, prot, flags, backing, off, max_prot=max_prot)
+
+
+def munmap(t, a):
+    t.mm.munmap(a.ptr(0), a.size(1))
+    return 0
+
+
+def mprotect(t, a):
+    t.mm.mprotect(a.ptr(0), a.size(1), a.int(2))
+    return 0
+
+
+def mremap(t, a):
+    return t.mm.mremap(a.ptr(0), a.size(1), a.size(2), a.int(3), a.ptr(4))
+
+
+def madvise(t, a):
+    t.mm.madvise(a.ptr(0), a.size(1), a.int(2))
+    return 0
+
+
+def msync(t, a):
+    t.mm.msync(a.ptr(0), a.size(1), a.int(2))
+    return 0
+
+
+def _check_mapped(t, a):
+    addr, length = a.ptr(0), a.size(1)
+    if addr % 4096:
+        raise E(errno.EINVAL)
+    if length and not t.mm.check_range(addr & ~4095, (length + 4095) & ~4095, 0):
+        raise E(errno.ENOMEM)
+    return 0
+
+
+def mlock_all(t, a):
+    return 0
+
+
+def mincore(t, a):
+    addr, length, vec = a.ptr(0), a.size(1), a.ptr(2)
+    if addr % 4096:
+        raise E(errno.EINVAL)
+    n = (length + 4095) // 4096
+    if not t.mm.check_range(addr, n * 4096, 0):
+        raise E(errno.ENOMEM)
+    pages = t.mm.pages
+    t.mm.write(vec, bytes(1 if (addr // 4096 + i) in pages else 0 for i in range(n)))
+    return 0
+
+
+FAMILY = [
+    supported("brk", brk), supported("mmap", mmap), supported("munmap", munmap),
+    supported("mprotect", mprotect), supported("mremap", mremap),
+    partial("madvise", madvise, "DONTNEED/FREE drop private pages; other advice is accepted"),
+    partial("msync", msync, "writes back shared file pages"),
+    partial("mlock", _check_mapped, "nothing is ever swapped"), partial("munlock", _check_mapped, "no-op"),
+    partial("mlockall", mlock_all, "no-op"), partial("munlockall", mlock_all, "no-op"),
+    supported("mincore", mincore),
+]

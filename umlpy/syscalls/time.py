@@ -1,0 +1,131 @@
+"""Time system calls: clocks, sleeps, and getrandom (the guest kernel's entropy).
+
+There is no vDSO in the guest, so every clock read is a system call that
+lands here.  The clock may be virtual (``--deterministic``).
+"""
+
+import errno
+import struct
+
+from umlpy.errors import SyscallError
+from umlpy.fs.file import WouldBlock
+
+from .table import partial, supported
+
+E = SyscallError
+CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID = 0, 1, 2, 3
+CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME = 4, 5, 6, 7
+CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM, CLOCK_TAI = 8, 9, 11
+TIMER_ABSTIME = 1
+_TS = struct.Struct("<qq")
+
+
+def _clock_ns(t, clk):
+    k = t.kernel
+    if clk in (CLOCK_REALTIME, CLOCK_REALTIME_COARSE, CLOCK_REALTIME_ALARM, CLOCK_TAI):
+        return k.realtime_ns()
+    if clk in (CLOCK_MONOTONIC, CLOCK_MONOTONIC_RAW, CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME,
+               CLOCK_BOOTTIME_ALARM):
+        return k.now_ns()
+    if clk in (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID):
+        return k.now_ns() - 10 ** 9
+    if clk < 0:
+        return k.now_ns()       # CPU-clock ids of other processes: close enough
+    raise E(errno.EINVAL)
+
+
+def clock_gettime(t, a):
+    ns = _clock_ns(t, a.int(0))
+    t.mm.write(a.ptr(1), _TS.pack(ns // 10 ** 9, ns % 10 ** 9))
+    return 0
+
+
+def clock_getres(t, a):
+    _clock_ns(t, a.int(0))
+    if a.ptr(1):
+        t.mm.write(a.ptr(1), _TS.pack(0, 1))
+    return 0
+
+
+def gettimeofday(t, a):
+    ns = t.kernel.realtime_ns()
+    if a.ptr(0):
+        t.mm.write(a.ptr(0), _TS.pack(ns // 10 ** 9, (ns % 10 ** 9) // 1000))
+    if a.ptr(1):
+        t.mm.write(a.ptr(1), b"\0" * 8)
+    return 0
+
+
+def time(t, a):
+    s = t.kernel.realtime_ns() // 10 ** 9
+    if a.ptr(0):
+        t.mm.write(a.ptr(0), struct.pack("<q", s))
+    return s
+
+
+def _read_ts(t, ptr):
+    sec, nsec = _TS.unpack(t.mm.read(ptr, 16))
+    if sec < 0 or not 0 <= nsec < 10 ** 9:
+        raise E(errno.EINVAL)
+    return sec * 10 ** 9 + nsec
+
+
+def _sleep(t, clk, deadline, rem_ptr):
+    """Block until ``deadline`` (on the monotonic clock); restartable."""
+    k = t.kernel
+    now = k.now_ns()
+    if now >= deadline:
+        t.sleep_deadline = None
+        return 0
+    t.sleep_deadline = deadline
+    raise WouldBlock(k.add_timer(deadline))
+
+
+def nanosleep(t, a):
+    if getattr(t, "sleep_deadline", None) is None:
+        t.sleep_deadline = t.kernel.now_ns() + _read_ts(t, a.ptr(0))
+    return _sleep(t, CLOCK_MONOTONIC, t.sleep_deadline, a.ptr(1))
+
+
+def clock_nanosleep(t, a):
+    clk, flags = a.int(0), a.int(1)
+    if clk in (CLOCK_THREAD_CPUTIME_ID,):
+        raise E(errno.EINVAL)
+    _clock_ns(t, clk)
+    if getattr(t, "sleep_deadline", None) is None:
+        ns = _read_ts(t, a.ptr(2))
+        if flags & TIMER_ABSTIME:
+            now_clk = _clock_ns(t, clk)
+            ns = max(0, ns - now_clk)
+        t.sleep_deadline = t.kernel.now_ns() + ns
+    return _sleep(t, clk, t.sleep_deadline, a.ptr(3))
+
+
+GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE = 1, 2, 4
+
+
+def getrandom(t, a):
+    buf, n, flags = a.ptr(0), a.size(1), a.uint(2)
+    if flags & ~7 or (flags & GRND_RANDOM and flags & GRND_INSECURE):
+        raise E(errno.EINVAL)
+    n = min(n, 33554431)
+    if n:
+        t.mm.write(buf, t.kernel.random_bytes(n))
+    return n
+
+
+def times(t, a):
+    ticks = t.kernel.now_ns() // 10 ** 7
+    if a.ptr(0):
+        t.mm.write(a.ptr(0), bytes(32))
+    return ticks
+
+
+FAMILY = [
+    supported("clock_gettime", clock_gettime), supported("clock_getres", clock_getres),
+    supported("gettimeofday", gettimeofday), supported("time", time),
+    partial("nanosleep", nanosleep, "rem is not written when interrupted"),
+    partial("clock_nanosleep", clock_nanosleep, "rem is not written when interrupted"),
+    supported("getrandom", getrandom),
+    partial("times", times, "CPU times are 0"),
+]
