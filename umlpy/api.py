@@ -20,7 +20,7 @@ from umlpy.kernel.procinfo import ProcInfo
 from umlpy.kernel.task import Creds, FsContext, SignalHandlers, default_rlimits
 from umlpy.loader.elf import ElfError
 from umlpy.mm.frames import FrameAllocator
-from umlpy.platform import get_platform
+from umlpy.platform import CpuPin, get_platform
 from umlpy.platform.physmem import PhysMem
 from umlpy.syscalls import default_table
 
@@ -78,18 +78,23 @@ class Machine:
     """One guest: its memory, platform, kernel and files.  Use as a context manager."""
 
     def __init__(self, *, rootfs=None, platform="auto", memory=DEFAULT_MEMORY, console=None,
-                 tracer=None, clock=None, random_bytes=None, hostname=b"umlpy"):
+                 tracer=None, clock=None, random_bytes=None, hostname=b"umlpy", pin_cpu=None):
         if memory < 16 * PAGE_SIZE or memory % PAGE_SIZE:
             raise UmlpyError("--memory must be a multiple of 4096 and at least 64 KiB")
         self.rootfs = rootfs if rootfs is not None else default_image()
         if not os.path.isdir(self.rootfs):
             raise UmlpyError("root image %s is not a directory" % self.rootfs)
         self.console = console or (ConsoleIO(read_fd=0), ConsoleIO(write_fd=1), ConsoleIO(write_fd=2))
+        if pin_cpu is None:
+            pin_cpu = os.environ.get("UMLPY_PIN_CPU", "1") != "0"
+        self.pin = CpuPin() if pin_cpu else None
         self.physmem = PhysMem(memory)
         try:
             self.platform = get_platform(platform, self.physmem)
         except BaseException:
             self.physmem.close()
+            if self.pin is not None:
+                self.pin.release()
             raise
         frames = FrameAllocator(self.physmem)
 
@@ -150,8 +155,12 @@ class Machine:
         return self.kernel.run()
 
     def close(self):
-        self.kernel.shutdown()
-        self.physmem.close()
+        try:
+            self.kernel.shutdown()
+            self.physmem.close()
+        finally:
+            if self.pin is not None:
+                self.pin.release()
 
     def __enter__(self):
         return self
@@ -161,7 +170,7 @@ class Machine:
 
 
 def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, stdin=None,
-        capture=True, tracer=None, clock=None, random_bytes=None) -> RunResult:
+        capture=True, tracer=None, clock=None, random_bytes=None, pin_cpu=None) -> RunResult:
     """Run ``argv`` as the guest's first process and return how it ended.
 
     Without ``rootfs``, ``argv[0]`` is a host file and the guest's root is the
@@ -181,7 +190,7 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
     host_program = rootfs is None
     program = argv[0]
     with Machine(rootfs=rootfs, platform=platform, memory=memory, console=console, tracer=tracer,
-                 clock=clock, random_bytes=random_bytes) as m:
+                 clock=clock, random_bytes=random_bytes, pin_cpu=pin_cpu) as m:
         m.start(program, list(argv), guest_env(env), host_program=host_program)
         status = m.run()
         return RunResult(status, bytes(out), bytes(err), m.kernel)

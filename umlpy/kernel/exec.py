@@ -50,7 +50,8 @@ def load_into_new_mm(t, img, interp, argv, envp, execfn: bytes):
     mm.users = 1
     try:
         res = load_elf(mm, img, argv, envp, execfn, creds=t.creds, random16=k.random_bytes(16),
-                       hwcap=k.hwcap, hwcap2=k.hwcap2, interp=interp)
+                       hwcap=k.hwcap, hwcap2=k.hwcap2, interp=interp,
+                       minsigstksz=k.minsigstksz)
     except BaseException:
         mm.release()
         raise

@@ -67,7 +67,7 @@ class Kernel:
         self.vfs = vfs_factory(self)
         self.host_waiters: dict[int, WaitQueue] = {}  # host fd -> waiters (console input)
         self.child_wait = collections.defaultdict(WaitQueue)  # tgid -> waiters in wait4
-        self.hwcap, self.hwcap2 = _host_hwcaps()
+        self.hwcap, self.hwcap2, self.minsigstksz = _host_hwcaps()
         self.need_resched = False
         self.page_cache = {}                  # id(inode) -> SharedObject of MAP_SHARED files
 
@@ -341,6 +341,11 @@ class Kernel:
         t.blocked_on = None
         t.restart = False
         t.sleep_deadline = None
+        cleanup = getattr(t, "futex_cleanup", None)
+        if cleanup is not None:
+            t.futex_cleanup = None
+            t.futex_wait = None
+            cleanup()
         t.ctx.regs.rax = (-EINTR) & _M64
         if self.tracer is not None:
             self.tracer.syscall_exit(t, t.ctx.regs.orig_rax, SysArgs.from_regs(t.ctx.regs), -EINTR)
@@ -482,16 +487,18 @@ class Kernel:
             return None
         raise WouldBlock(self.child_wait[g.tgid])
 
-    # --- futex (minimal: wake by address) ---------------------------------------------
+    # --- futex ------------------------------------------------------------------------
     def futex_wake(self, mm, addr: int, n: int) -> int:
+        """Wake up to ``n`` waiters of the futex word at ``addr`` (CLONE_CHILD_CLEARTID)."""
         q = getattr(mm, "futex_queues", None)
         if not q or addr not in q:
             return 0
-        woken = 0
         waiters = q[addr]
+        woken = 0
         while waiters and woken < n:
-            wq = waiters.pop(0)
-            wq.notify()
+            w = waiters.pop(0)
+            w.task.futex_woken = True
+            w.notify()
             woken += 1
         if not waiters:
             del q[addr]
@@ -505,8 +512,8 @@ class Kernel:
 
 
 def _host_hwcaps():
-    """AT_HWCAP and AT_HWCAP2 of the host (the guest runs on the same CPU)."""
-    hw, hw2 = 0, 0
+    """AT_HWCAP, AT_HWCAP2 and AT_MINSIGSTKSZ of the host (the guest runs on the same CPU)."""
+    hw, hw2, minsig = 0, 0, 2048
     try:
         with open("/proc/self/auxv", "rb") as f:
             data = f.read()
@@ -517,6 +524,8 @@ def _host_hwcaps():
                 hw = v
             elif k == 26:
                 hw2 = v
+            elif k == 51:
+                minsig = v
     except OSError:
         pass
-    return hw, hw2
+    return hw, hw2, minsig

@@ -28,6 +28,9 @@ PT_LOAD, PT_INTERP, PT_PHDR, PT_GNU_STACK = 1, 3, 6, 0x6474E551
 PF_X, PF_W, PF_R = 1, 2, 4
 MAX_PHNUM = 512
 MAX_ARG_BYTES = 2 << 20
+#: struct rseq's size up to mm_cid, and its alignment (AT_RSEQ_FEATURE_SIZE/ALIGN).
+RSEQ_FEATURE_SIZE = 28
+RSEQ_ALIGN = 32
 #: Where the interpreter of a dynamic program is put.
 INTERP_BASE = 0x7FFFD0000000 - (64 << 20)
 
@@ -149,7 +152,8 @@ def _phdr_addr(img: ElfImage, bias: int) -> int:
 
 
 def load_elf(mm, img: ElfImage, argv: list, envp: list, execfn: bytes, *, creds,
-             random16: bytes, hwcap: int, hwcap2: int, interp: ElfImage | None = None) -> LoadResult:
+             random16: bytes, hwcap: int, hwcap2: int, interp: ElfImage | None = None,
+             minsigstksz: int = 2048) -> LoadResult:
     """Load ``img`` (and its interpreter) into ``mm`` and build the initial stack."""
     bias = ELF_ET_DYN_BASE if img.etype == ET_DYN else 0
     end = _map_image(mm, img, bias)
@@ -191,13 +195,16 @@ def load_elf(mm, img: ElfImage, argv: list, envp: list, execfn: bytes, *, creds,
     random_ptr = sp
     mm.poke(random_ptr, random16)
 
+    # Linux's order (fs/binfmt_elf.c create_elf_tables), less AT_SYSINFO_EHDR: no vDSO.
     auxv = [
+        (AT.AT_MINSIGSTKSZ, minsigstksz),
         (AT.AT_HWCAP, hwcap), (AT.AT_PAGESZ, PAGE_SIZE), (AT.AT_CLKTCK, 100),
         (AT.AT_PHDR, _phdr_addr(img, bias)), (AT.AT_PHENT, 56), (AT.AT_PHNUM, img.phnum),
         (AT.AT_BASE, base), (AT.AT_FLAGS, 0), (AT.AT_ENTRY, entry),
         (AT.AT_UID, creds.uid), (AT.AT_EUID, creds.euid), (AT.AT_GID, creds.gid), (AT.AT_EGID, creds.egid),
         (AT.AT_SECURE, 0), (AT.AT_RANDOM, random_ptr), (AT.AT_HWCAP2, hwcap2),
-        (AT.AT_EXECFN, execfn_ptr), (AT.AT_PLATFORM, platform_ptr), (AT.AT_MINSIGSTKSZ, 2048),
+        (AT.AT_EXECFN, execfn_ptr), (AT.AT_PLATFORM, platform_ptr),
+        (AT.AT_RSEQ_FEATURE_SIZE, RSEQ_FEATURE_SIZE), (AT.AT_RSEQ_ALIGN, RSEQ_ALIGN),
         (AT.AT_NULL, 0),
     ]
     words = [len(argv)] + arg_ptrs + [0] + env_ptrs + [0]

@@ -1,0 +1,45 @@
+# umlpy: everything a fresh Debian machine needs, from two commands:
+#   make demo    install, build the guest images, boot the default guest
+#   make test    install, build the guest images, run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+IMAGES  = $(CURDIR)/guest_images/build
+PYTEST_ARGS ?= -n 2
+
+.PHONY: all deps install images demo test test-fast bench clean distclean
+
+all: install images
+
+deps:
+	@sh tools/install-deps.sh
+
+$(VENV)/.installed: setup.py csrc/stub.c csrc/shim.c csrc/shim.h csrc/stub_abi.h csrc/shim_build.py
+	@sh tools/install-deps.sh
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+images: install
+	@$(MAKE) -s -C guest_images OUT=$(IMAGES)
+
+demo: install images
+	$(VENV)/bin/umlpy run
+
+test: install images
+	$(PY) -m pytest $(PYTEST_ARGS) tests
+
+test-fast: install images
+	$(PY) -m pytest $(PYTEST_ARGS) -m "not slow" tests
+
+bench: install images
+	$(PY) tools/bench.py
+
+clean:
+	rm -rf build guest_images/build umlpy/platform/_shim*.so umlpy/platform/_shim.c umlpy/platform/umlpy-stub
+	find . -name __pycache__ -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info
