@@ -18,12 +18,14 @@ $(VENV)/.installed: setup.py csrc/stub.c csrc/shim.c csrc/shim.h csrc/stub_abi.h
 	@sh tools/install-deps.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	@$(PY) -m compileall -q umlpy >/dev/null
 	@touch $@
 
 install: $(VENV)/.installed
 
 images: install
 	@$(MAKE) -s -C guest_images OUT=$(IMAGES)
+	@$(PY) -m compileall -q umlpy >/dev/null
 
 demo: install images
 	$(VENV)/bin/umlpy run

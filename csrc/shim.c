@@ -55,6 +55,46 @@ static int wait_stub(struct shim_as *as, int *status)
     }
 }
 
+/*
+ * Load registers into the stub.  Most of the time the guest kernel changed
+ * only rax (a syscall's result) since the registers were fetched: one
+ * POKEUSER then instead of a whole SETREGS.
+ */
+static int set_regs(struct shim_as *as, struct user_regs_struct *regs)
+{
+    if (as->shadow_ok) {
+        unsigned long rax = as->shadow.rax;
+        as->shadow.rax = regs->rax;
+        if (memcmp(&as->shadow, regs, sizeof(*regs)) == 0) {
+            if (rax == regs->rax)
+                return 0;
+            if (ptrace(PTRACE_POKEUSER, as->pid, (void *)RAX_OFF, (void *)regs->rax) < 0) {
+                as->shadow_ok = 0;
+                return -1;
+            }
+            return 0;
+        }
+    }
+    if (ptrace(PTRACE_SETREGS, as->pid, 0, regs) < 0) {
+        as->shadow_ok = 0;
+        return -1;
+    }
+    as->shadow = *regs;
+    as->shadow_ok = 1;
+    return 0;
+}
+
+static int get_regs(struct shim_as *as, struct user_regs_struct *regs)
+{
+    if (ptrace(PTRACE_GETREGS, as->pid, 0, regs) < 0) {
+        as->shadow_ok = 0;
+        return -1;
+    }
+    as->shadow = *regs;
+    as->shadow_ok = 1;
+    return 0;
+}
+
 static void mark_dead(struct shim_as *as, int status)
 {
     as->dead = 1;
@@ -112,8 +152,7 @@ int shim_switch(struct shim_as *as, struct shim_ctx *ctx, struct shim_stop *stop
         return stop->kind;
     }
     if (!as->running) {
-        if (ptrace(PTRACE_SETREGS, as->pid, 0, &ctx->regs) < 0 ||
-            ptrace(PTRACE_SYSEMU, as->pid, 0, 0) < 0)
+        if (set_regs(as, &ctx->regs) < 0 || ptrace(PTRACE_SYSEMU, as->pid, 0, 0) < 0)
             goto ptrace_failed;
         as->running = 1;
     }
@@ -142,6 +181,7 @@ int shim_switch(struct shim_as *as, struct shim_ctx *ctx, struct shim_stop *stop
             if (nr >= 0 && nr < SHIM_NR_FAST && ctx->fast_ok[nr] && budget > 0 &&
                 (!ctx->ring || ctx->ring_len < ctx->ring_cap)) {
                 long val = ctx->fast_val[nr];
+                as->shadow_ok = 0;   /* the stub's registers moved on without us */
                 if (ptrace(PTRACE_POKEUSER, as->pid, (void *)RAX_OFF, (void *)val) < 0 ||
                     ptrace(PTRACE_SYSEMU, as->pid, 0, 0) < 0)
                     goto ptrace_failed;
@@ -156,12 +196,12 @@ int shim_switch(struct shim_as *as, struct shim_ctx *ctx, struct shim_stop *stop
                 }
                 continue;
             }
-            if (ptrace(PTRACE_GETREGS, as->pid, 0, &ctx->regs) < 0)
+            if (get_regs(as, &ctx->regs) < 0)
                 goto ptrace_failed;
             stop->kind = SHIM_SYSCALL;
             return stop->kind;
         }
-        if (ptrace(PTRACE_GETREGS, as->pid, 0, &ctx->regs) < 0)
+        if (get_regs(as, &ctx->regs) < 0)
             goto ptrace_failed;
         stop->signo = sig;
         fill_siginfo(as, stop);
@@ -200,6 +240,7 @@ long shim_batch(struct shim_as *as)
         return -EBUSY;
     regs.rip = as->entry_batch;
     regs.rsp = STUB_DATA + STUB_DATA_SIZE;
+    as->shadow_ok = 0;
     if (ptrace(PTRACE_SETREGS, as->pid, 0, &regs) < 0 ||
         ptrace(PTRACE_CONT, as->pid, 0, 0) < 0)
         return -errno;

@@ -46,6 +46,7 @@ struct shim_ctx {
     struct shim_trace_ent *ring;  /* NULL when tracing is off */
     long ring_cap;
     long ring_len;
+    struct shim_stop stop;   /* the last stop, filled by shim_switch */
 };
 
 /* A stub process. */
@@ -56,6 +57,8 @@ struct shim_as {
     int status;              /* wait status once dead */
     unsigned long entry_batch;
     struct user_regs_struct batch_regs;  /* the stub's own registers at start */
+    struct user_regs_struct shadow;      /* what the stub's registers are now, if shadow_ok */
+    int shadow_ok;
 };
 
 long shim_attach(struct shim_as *as);

@@ -2,12 +2,13 @@
  * sysemu_tracer: the bare C PTRACE_SYSEMU round trip, the baseline that
  * tools/bench.py holds umlpy's run loop against.
  *
- *   sysemu_tracer [--same-cpu | --split-cpu] [--count] PROGRAM [ARGS...]
+ *   sysemu_tracer [--same-cpu | --split-cpu] [--cpu N] [--peek] [--count] PROGRAM [ARGS...]
  *
  * The program runs in a traced child under PTRACE_SYSEMU, so the host kernel
  * runs none of its system calls.  Every stop costs what a UML-style run loop
  * costs at the least: waitpid, PTRACE_GETREGS, one register write, and
- * PTRACE_SYSEMU again.  Just enough is emulated for simple freestanding
+ * PTRACE_SYSEMU again (--peek: PTRACE_PEEKUSER of orig_rax instead of
+ * PTRACE_GETREGS for getppid, as csrc/shim.c does on its fast path).  Just enough is emulated for simple freestanding
  * programs to work:
  *
  *   getppid (110)          the real answer (the child's parent is us)
@@ -17,7 +18,9 @@
  *
  * Placement (DESIGN.md, "Where time goes"): --same-cpu (the default) pins
  * the tracer and the child to one CPU; --split-cpu pins them to two
- * different CPUs, so every stop has to wake the other CPU.
+ * different CPUs, so every stop has to wake the other CPU.  The tracer's CPU
+ * is the one it starts on (as umlpy's supervisor does), or --cpu N; the
+ * child's, with --split-cpu, the next allowed one.
  *
  * --count prints the number of emulated system calls to stderr at the end.
  */
@@ -48,6 +51,7 @@
 #define NR_exit_group 231
 
 #define RAX_OFF offsetof(struct user_regs_struct, rax)
+#define ORIG_RAX_OFF offsetof(struct user_regs_struct, orig_rax)
 
 static void die(const char *what)
 {
@@ -55,15 +59,14 @@ static void die(const char *what)
     exit(127);
 }
 
-/* The n-th CPU (0-based) this process may run on, or -1. */
-static int nth_allowed_cpu(int n)
+/* An allowed CPU other than `not`, after it in order (wrapping), or -1. */
+static int other_allowed_cpu(const cpu_set_t *set, int not)
 {
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof(set), &set) < 0)
-        return -1;
-    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
-        if (CPU_ISSET(cpu, &set) && n-- == 0)
+    for (int i = 1; i < CPU_SETSIZE; i++) {
+        int cpu = (not + i) % CPU_SETSIZE;
+        if (CPU_ISSET(cpu, set))
             return cpu;
+    }
     return -1;
 }
 
@@ -108,7 +111,7 @@ static void check_gone(int status)
 
 int main(int argc, char **argv)
 {
-    int split = 0, count = 0, i = 1;
+    int split = 0, count = 0, peek = 0, cpu0 = -1, i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--same-cpu"))
             split = 0;
@@ -116,6 +119,10 @@ int main(int argc, char **argv)
             split = 1;
         else if (!strcmp(argv[i], "--count"))
             count = 1;
+        else if (!strcmp(argv[i], "--peek"))
+            peek = 1;
+        else if (!strcmp(argv[i], "--cpu") && i + 1 < argc)
+            cpu0 = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--"))  {
             i++;
             break;
@@ -125,13 +132,21 @@ int main(int argc, char **argv)
         }
     }
     if (i >= argc) {
-        fprintf(stderr, "usage: sysemu_tracer [--same-cpu|--split-cpu] [--count] PROGRAM [ARGS...]\n");
+        fprintf(stderr, "usage: sysemu_tracer [--same-cpu|--split-cpu] [--cpu N] [--peek] [--count]"
+                " PROGRAM [ARGS...]\n");
         return 2;
     }
 
-    int cpu0 = nth_allowed_cpu(0), cpu1 = nth_allowed_cpu(1);
-    if (cpu0 < 0)
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
         die("sched_getaffinity");
+    if (cpu0 < 0)
+        cpu0 = sched_getcpu();
+    if (cpu0 < 0 || cpu0 >= CPU_SETSIZE || !CPU_ISSET(cpu0, &allowed)) {
+        fprintf(stderr, "sysemu_tracer: CPU %d is not allowed\n", cpu0);
+        return 2;
+    }
+    int cpu1 = other_allowed_cpu(&allowed, cpu0);
     if (split && cpu1 < 0) {
         fprintf(stderr, "sysemu_tracer: --split-cpu needs two CPUs\n");
         return 2;
@@ -184,9 +199,21 @@ int main(int argc, char **argv)
             sig = WSTOPSIG(status);  /* a real signal: deliver it */
             continue;
         }
+        calls++;
+        if (peek) {
+            /* The fast path of csrc/shim.c: one word, not the register file. */
+            errno = 0;
+            long nr = ptrace(PTRACE_PEEKUSER, pid, (void *)ORIG_RAX_OFF, 0);
+            if (nr < 0 && errno)
+                die("PTRACE_PEEKUSER");
+            if (nr == NR_getppid) {
+                if (ptrace(PTRACE_POKEUSER, pid, (void *)RAX_OFF, (void *)(long)ppid) < 0)
+                    die("PTRACE_POKEUSER");
+                continue;
+            }
+        }
         if (ptrace(PTRACE_GETREGS, pid, 0, &regs) < 0)
             die("PTRACE_GETREGS");
-        calls++;
         long ret;
         switch (regs.orig_rax) {
         case NR_getppid:

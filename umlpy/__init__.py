@@ -13,7 +13,16 @@ def run(argv, **kwargs):
     return _run(argv, **kwargs)
 
 
+def trace(argv, options=None, **kwargs):
+    """Run ``argv`` traced; see :func:`umlpy.api.trace`."""
+    from umlpy.api import trace as _trace
+    return _trace(argv, options, **kwargs)
+
+
 def __getattr__(name):
+    if name == "TraceOptions":
+        from umlpy.trace.options import TraceOptions
+        return TraceOptions
     if name in ("RunResult", "Machine", "default_image"):
         from umlpy import api
         return getattr(api, name)

@@ -15,6 +15,7 @@ from umlpy.fs.console import ConsoleIO, std_files
 from umlpy.fs.fdtable import FdTable
 from umlpy.fs.vfs import VFS
 from umlpy.kernel import exec as kexec
+from umlpy.kernel.clock import SeededRandom, VirtualClock
 from umlpy.kernel.kernel import Kernel
 from umlpy.kernel.procinfo import ProcInfo
 from umlpy.kernel.task import Creds, FsContext, SignalHandlers, default_rlimits
@@ -46,6 +47,7 @@ class RunResult:
     stdout: bytes = b""
     stderr: bytes = b""
     kernel: object = field(default=None, repr=False)
+    trace: bytes = b""
 
     @property
     def exit_code(self) -> int:
@@ -105,6 +107,8 @@ class Machine:
         self.kernel = Kernel(platform=self.platform, frames=frames, vfs_factory=vfs_factory,
                              table=default_table(), hostname=hostname, memory_limit=memory,
                              clock=clock, random_bytes=random_bytes, tracer=tracer)
+        if tracer is not None:
+            tracer.attach(self.kernel)
 
     def start(self, program: str, argv: list, env: list, *, host_program: bool):
         """Create the first process (pid 1) running ``program``."""
@@ -143,11 +147,13 @@ class Machine:
         t.mm = mm
         g.exe = guest_path.decode(errors="surrogateescape")
         g.cmdline = b"".join(a + b"\0" for a in bargv)
+        g.image = (g.exe, data, res.load_bias)
         t.comm = guest_path.rsplit(b"/", 1)[-1][:15]
         kexec.start_regs(ctx, res.entry, res.sp)
         k.update_fast(t)
         if k.tracer is not None:
-            k.tracer.task_created(None, t)
+            envp_addr = res.sp + 8 * (len(bargv) + 2)
+            k.tracer.initial_exec(t, bprog, bargv, len(env), envp_addr)
         k.runq.append(t)
         return t
 
@@ -156,6 +162,8 @@ class Machine:
 
     def close(self):
         try:
+            if self.kernel.tracer is not None:
+                self.kernel.tracer.close()
             self.kernel.shutdown()
             self.physmem.close()
         finally:
@@ -170,17 +178,22 @@ class Machine:
 
 
 def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, stdin=None,
-        capture=True, tracer=None, clock=None, random_bytes=None, pin_cpu=None) -> RunResult:
+        capture=True, tracer=None, clock=None, random_bytes=None, pin_cpu=None,
+        deterministic=False) -> RunResult:
     """Run ``argv`` as the guest's first process and return how it ended.
 
     Without ``rootfs``, ``argv[0]`` is a host file and the guest's root is the
     default image; with it, ``argv[0]`` is a path inside the guest's root.
     ``capture``: collect the guest's stdout/stderr in the result (else they go
     to the host's).  ``stdin``: bytes for the guest's stdin (None: empty when
-    capturing, else the host's).
+    capturing, else the host's).  ``deterministic``: virtual clock and seeded
+    randomness, so that two runs behave (and trace) byte for byte the same.
     """
     if not argv:
         raise UmlpyError("nothing to run")
+    if deterministic:
+        clock = clock or VirtualClock()
+        random_bytes = random_bytes or SeededRandom(0)
     out, err = bytearray(), bytearray()
     if capture:
         console = (ConsoleIO(input=stdin or b""), ConsoleIO(write=out.extend), ConsoleIO(write=err.extend))
@@ -194,3 +207,21 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
         m.start(program, list(argv), guest_env(env), host_program=host_program)
         status = m.run()
         return RunResult(status, bytes(out), bytes(err), m.kernel)
+
+
+def trace(argv, options=None, **kwargs) -> RunResult:
+    """Run ``argv`` like :func:`run`, traced with ``options`` (a TraceOptions).
+
+    Trace lines go to ``options.output`` or, by default, into the result's
+    ``trace`` attribute (bytes).
+    """
+    from umlpy.trace.options import TraceOptions
+    from umlpy.trace.tracer import Tracer
+    options = options or TraceOptions()
+    buf = bytearray()
+    tracer = Tracer(options, stderr=None if options.output else buf.extend)
+    if options.deterministic:
+        kwargs["deterministic"] = True
+    res = run(argv, tracer=tracer, **kwargs)
+    res.trace = bytes(buf)
+    return res

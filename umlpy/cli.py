@@ -57,6 +57,37 @@ def build_parser():
     _machine_options(r)
     r.add_argument("program", nargs="?", help="guest program (default: /init of the default image)")
     r.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
+    r.add_argument("--deterministic", action="store_true",
+                   help="virtual clock and seeded randomness: identical runs give identical output")
+    t = sub.add_parser("trace", help="run a guest and trace its system calls (strace-compatible)",
+                       usage="umlpy trace [OPTIONS] -- PROGRAM [ARGS...]")
+    _machine_options(t)
+    t.add_argument("-f", dest="follow", action="count", default=0,
+                   help="follow forks and threads; -ff with -o: one file per task (FILE.tid)")
+    t.add_argument("-o", dest="output", metavar="FILE", help="write the trace to FILE instead of stderr")
+    t.add_argument("-e", dest="exprs", action="append", default=[], metavar="EXPR",
+                   help="trace=SET, signal=SET, status=SET, inject=SET:error=E|retval=N[:when=EXPR]")
+    t.add_argument("-c", dest="summary", action="store_true", help="count time, calls and errors; summary only")
+    t.add_argument("-C", dest="summary_too", action="store_true", help="like -c, and print the trace too")
+    t.add_argument("-T", dest="durations", action="store_true", help="show the time spent in each call")
+    t.add_argument("-t", dest="timestamps", action="count", default=0,
+                   help="prefix lines with the time of day (-tt: with microseconds, -ttt: epoch seconds)")
+    t.add_argument("-r", dest="relative", action="store_true", help="prefix lines with the time since the last one")
+    t.add_argument("-s", dest="strsize", type=int, default=32, metavar="N",
+                   help="print at most N bytes of strings (default 32)")
+    t.add_argument("-y", dest="show_paths", action="store_true", help="print the path behind each fd")
+    t.add_argument("-X", dest="xmode", choices=("raw", "abbrev", "verbose"), default="abbrev",
+                   help="how constants print: raw numbers, names (default), or both")
+    t.add_argument("-q", dest="quiet", action="store_true", help="fewer messages about attaching and detaching")
+    t.add_argument("--format", dest="fmt", choices=("text", "json"), default="text",
+                   help="text (strace's syntax) or json (one JSON object per event per line)")
+    t.add_argument("--timeline", metavar="FILE",
+                   help="also write a Chrome trace-event file (opens in Perfetto, chrome://tracing)")
+    t.add_argument("--stack", action="store_true", help="print the guest's call chain of each traced call")
+    t.add_argument("--deterministic", action="store_true",
+                   help="virtual clock, seeded randomness: byte-identical traces run after run")
+    t.add_argument("program", help="guest program")
+    t.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
     s = sub.add_parser("syscalls", help="list the system-call table (implemented, partial, ENOSYS)")
     s.add_argument("--all", action="store_true", help="also list the ENOSYS rows")
     return p
@@ -75,7 +106,35 @@ def cmd_run(ns) -> int:
     else:
         rootfs = ns.rootfs
         argv = [ns.program] + ns.args
-    res = api.run(argv, rootfs=rootfs, platform=ns.platform, env=env, memory=ns.memory, capture=False)
+    res = api.run(argv, rootfs=rootfs, platform=ns.platform, env=env, memory=ns.memory, capture=False,
+                  deterministic=ns.deterministic)
+    return res.exit_code
+
+
+def cmd_trace(ns) -> int:
+    from umlpy import api
+    from umlpy.trace.options import TraceOptions, apply_expr
+    from umlpy.trace.tracer import Tracer
+    if ns.strsize < 0:
+        raise UmlpyError("-s: a size cannot be negative")
+    if ns.follow >= 2 and not ns.output:
+        raise UmlpyError("-ff needs -o FILE")
+    opts = TraceOptions(follow_forks=ns.follow >= 1, output_separately=ns.follow >= 2, output=ns.output,
+                        summary=ns.summary and not ns.summary_too, summary_too=ns.summary_too,
+                        durations=ns.durations, timestamps=ns.timestamps, relative=ns.relative,
+                        strsize=ns.strsize, show_paths=ns.show_paths, xmode=ns.xmode, quiet=ns.quiet,
+                        fmt=ns.fmt, timeline=ns.timeline, stack=ns.stack, deterministic=ns.deterministic)
+    for expr in ns.exprs:
+        apply_expr(opts, expr)
+    args = list(ns.args)
+    if args and args[0] == "--":
+        args = args[1:]
+    try:
+        tracer = Tracer(opts)
+    except OSError as e:
+        raise UmlpyError("%s: %s" % (ns.output, e.strerror)) from None
+    res = api.run([ns.program] + args, rootfs=ns.rootfs, platform=ns.platform, env=dict(ns.env),
+                  memory=ns.memory, capture=False, tracer=tracer, deterministic=ns.deterministic)
     return res.exit_code
 
 
@@ -99,6 +158,8 @@ def main(argv=None) -> int:
     try:
         if ns.cmd == "run":
             return cmd_run(ns)
+        if ns.cmd == "trace":
+            return cmd_trace(ns)
         if ns.cmd == "syscalls":
             return cmd_syscalls(ns)
     except UmlpyError as e:
@@ -108,6 +169,12 @@ def main(argv=None) -> int:
         return 128 + signal.SIGINT
     except BrokenPipeError:
         return 128 + signal.SIGPIPE
+    except Exception as e:      # a bug of ours: one line, unless debugging
+        if os.environ.get("UMLPY_DEBUG") == "1":
+            raise
+        print("umlpy: internal error: %s: %s (set UMLPY_DEBUG=1 for a traceback)"
+              % (type(e).__name__, e), file=sys.stderr)
+        return EXIT_UMLPY_ERROR
     return 2
 
 

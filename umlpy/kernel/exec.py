@@ -71,7 +71,7 @@ def start_regs(ctx, entry: int, sp: int):
     ctx.xstate = None       # a fresh FPU state: the new stub's own
 
 
-def switch_image(t, mm, res, guest_path: bytes, argv):
+def switch_image(t, mm, res, guest_path: bytes, argv, data: bytes = b""):
     """The point of no return of execve: the task now runs the new image."""
     k = t.kernel
     g = t.group
@@ -97,6 +97,7 @@ def switch_image(t, mm, res, guest_path: bytes, argv):
     t.sigframes = []
     g.exe = guest_path.decode(errors="surrogateescape")
     g.cmdline = b"".join(a + b"\0" for a in argv)
+    g.image = (g.exe, data, res.load_bias)
     t.comm = guest_path.rsplit(b"/", 1)[-1][:15]
     start_regs(t.ctx, res.entry, res.sp)
     k.update_fast(t)
@@ -123,7 +124,7 @@ def do_execve(t, path: bytes, argv, envp, dirfd: int = -100, flags: int = 0):
         mm, res = load_into_new_mm(t, img, interp, argv, envp, path)
     except GuestLoadError:
         raise SyscallError(errno.E2BIG) from None
-    switch_image(t, mm, res, guest_path, argv)
+    switch_image(t, mm, res, guest_path, argv, data)
     if k.tracer is not None:
         k.tracer.exec_done(t)
     return None

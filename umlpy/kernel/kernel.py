@@ -112,15 +112,17 @@ class Kernel:
         """Tell the platform the constant answers of this task's identity calls."""
         ctx = t.ctx
         ctx.clear_fast_results()
-        if self.tracer is not None and not self.tracer.fast_path_ok:
-            return
+        tracer = self.tracer
+        if tracer is not None:
+            ctx.enable_trace_ring(4096)
         c = t.group.creds
         parent = t.group.parent
         for nr, value in ((NR.getpid, t.group.tgid), (NR.gettid, t.tid),
                           (NR.getppid, parent.tgid if parent else 0),
                           (NR.getuid, c.uid), (NR.geteuid, c.euid), (NR.getgid, c.gid),
                           (NR.getegid, c.egid), (NR.getpgrp, t.group.pgid)):
-            ctx.set_fast_result(int(nr), value)
+            if tracer is None or tracer.fast_ok(int(nr)):
+                ctx.set_fast_result(int(nr), value)
 
     # --- time ------------------------------------------------------------------
     def now_ns(self) -> int:
@@ -205,6 +207,11 @@ class Kernel:
         return self.init.exit_status
 
     def _run_task(self, t: Task):
+        if t.trace_resume is not None:
+            nr, args = t.trace_resume
+            t.trace_resume = None
+            rax = t.ctx.regs.rax
+            self.tracer.syscall_exit(t, nr, args, rax - (1 << 64) if rax >> 63 else rax)
         if t.restart:
             t.restart = False
             self.syscall(t)
@@ -213,8 +220,11 @@ class Kernel:
             self._ret_to_user(t)
         calls = 0
         ctx = t.ctx
+        tracer = self.tracer
         while t.state == TaskState.RUNNABLE:
             stop = ctx.switch(t.mm.host)
+            if tracer is not None:
+                tracer.drain_fast(t)
             kind = stop.kind
             if kind == StopKind.SYSCALL:
                 self.syscall(t)
@@ -243,26 +253,62 @@ class Kernel:
     # --- system calls ------------------------------------------------------------
     def syscall(self, t: Task):
         """Dispatch the system call ``t`` stopped at: the one place errors become -errno."""
-        regs = t.ctx.regs
-        nr = regs.orig_rax
+        ctx = t.ctx
+        regs = ctx.regs
+        nr, raw = ctx.syscall_frame()
         row = self.table.lookup(nr)
-        args = SysArgs.from_regs(regs)
+        args = SysArgs(raw)
         tracer = self.tracer
-        if tracer is not None:
-            tracer.syscall_enter(t, nr, args)
-        try:
-            ret = row.handler(t, args)
-        except SyscallError as e:
-            ret = -e.errno
-        except WouldBlock as wb:
-            self.block(t, wb.waitq)
-            if tracer is not None:
-                tracer.syscall_blocked(t, nr, args)
+        if self.clock is not None:
+            self.clock.tick()
+        if tracer is None:
+            try:
+                ret = row.handler(t, args)
+            except SyscallError as e:
+                ret = -e.errno
+            except WouldBlock as wb:
+                self.block(t, wb.waitq)
+                return
+            except Exception as e:     # a bug of ours: the call fails, the guest goes on
+                ret = self.internal_error(t, row, e)
+            if ret is not None:
+                regs.rax = ret & _M64
             return
+        injected = tracer.syscall_enter(t, nr, args, restarted=t.in_syscall)
+        t.in_syscall = False
+        if injected is not None:
+            ret = injected
+        else:
+            try:
+                ret = row.handler(t, args)
+            except SyscallError as e:
+                ret = -e.errno
+            except WouldBlock as wb:
+                self.block(t, wb.waitq)
+                t.in_syscall = True
+                tracer.syscall_blocked(t, nr, args)
+                return
+            except Exception as e:
+                ret = self.internal_error(t, row, e)
         if ret is not None:
             regs.rax = ret & _M64
-        if tracer is not None:
-            tracer.syscall_exit(t, nr, args, ret)
+        elif t.state == TaskState.BLOCKED:      # vfork: the parent waits; its result is in rax
+            t.trace_resume = (nr, args)
+            tracer.syscall_blocked(t, nr, args)
+            return
+        tracer.syscall_exit(t, nr, args, ret)
+
+    def internal_error(self, t: Task, row, exc) -> int:
+        """A handler raised something other than SyscallError: a bug in umlpy.
+
+        With UMLPY_DEBUG=1 (the test suite sets it) the exception propagates;
+        otherwise the call fails with EIO and one line says so.
+        """
+        if os.environ.get("UMLPY_DEBUG") == "1" or isinstance(exc, (PlatformError, MemoryError)):
+            raise exc
+        self.warn("internal error in %s() of task %d: %s: %s (the call fails with EIO)"
+                  % (row.name, t.tid, type(exc).__name__, exc))
+        return -5
 
     # --- faults and traps ----------------------------------------------------------
     def fault(self, t: Task, stop):
@@ -347,7 +393,8 @@ class Kernel:
             t.futex_wait = None
             cleanup()
         t.ctx.regs.rax = (-EINTR) & _M64
-        if self.tracer is not None:
+        if self.tracer is not None and t.in_syscall:
+            t.in_syscall = False
             self.tracer.syscall_exit(t, t.ctx.regs.orig_rax, SysArgs.from_regs(t.ctx.regs), -EINTR)
         self.runq.append(t)
         del wq
@@ -395,6 +442,8 @@ class Kernel:
         if t.state == TaskState.DEAD:
             return
         g = t.group
+        if code is not None:
+            t.exit_code = code
         if code is not None and len(g.tasks) == 1 and not g.group_exiting:
             g.exit_status = (code & 0xFF) << 8
         t.state = TaskState.DEAD

@@ -34,8 +34,8 @@ class ProcInfo:
         ppid = g.parent.tgid if g.parent is not None else 0
         state = "Z (zombie)" if g.zombie else ("R (running)" if t is self.k.current else "S (sleeping)")
         mm = t.mm if t is not None else None
-        rss = mm.rss_pages() * 4 if mm is not None else 0
-        vm = mm.total_vm() // 1024 if mm is not None else 0
+        rss = mm.rss_pages * 4 if mm is not None else 0
+        vm = mm.total_vm * 4 if mm is not None else 0
         return ("Name:\t%s\nUmask:\t%04o\nState:\t%s\nTgid:\t%d\nPid:\t%d\nPPid:\t%d\nTracerPid:\t0\n"
                 "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\nThreads:\t%d\nVmSize:\t%8d kB\nVmRSS:\t%8d kB\n"
                 "SigPnd:\t%016x\nSigBlk:\t%016x\n"

@@ -115,6 +115,7 @@ class ThreadGroup:
         self.pgid = tgid
         self.sid = tgid
         self.exe = "/"              # guest path of the program
+        self.image = None           # (path, ELF bytes, load bias) of the program, for --stack
         self.cmdline = b""
         self.zombie = False
         self.reaped = False
@@ -159,6 +160,8 @@ class Task:
         self.sigaltstack = (0, 2, 0)  # ss_sp, ss_flags (SS_DISABLE), ss_size
         self.last_fault = (0, 0, 0)   # is_write, addr, trap_no
         self.sigframes = []           # saved FPU states of the signal frames in use
+        self.in_syscall = False       # a traced syscall is parked (blocked) mid-way
+        self.trace_resume = None      # (nr, args) of a call whose result the tracer still owes
         self.kernel = None
 
     @property

@@ -1,20 +1,20 @@
 """The ELF loader: static ET_EXEC, static-PIE and (with an interpreter) dynamic.
 
+The file header and program headers (all that loading needs) are read with
+``struct`` after bounds checks of our own: importing pyelftools costs every
+boot tens of milliseconds, so it is kept for what needs it (symbols and
+unwind tables for ``umlpy trace --stack``).
+
 ``load_elf`` maps an image into a fresh guest :class:`~umlpy.mm.mm.MM`, builds
 the initial stack (argc, argv, envp, auxv, AT_RANDOM bytes, platform and
-execfn strings) and returns where the guest starts.  The headers are parsed
-with pyelftools after our own sanity checks; anything malformed or foreign
-raises :class:`ElfError` with a one-line reason (ENOEXEC for a guest execve,
+execfn strings) and returns where the guest starts.  Anything malformed or
+foreign raises :class:`ElfError` with a one-line reason (ENOEXEC for a guest execve,
 a one-line error for ``umlpy run``).  No vDSO is given to the guest: there is
 no AT_SYSINFO_EHDR, so libcs make real (intercepted) time system calls.
 """
 
-import io
 import struct
 from dataclasses import dataclass
-
-from elftools.common.exceptions import ELFError as _PyElfError
-from elftools.elf.elffile import ELFFile
 
 from umlpy.abi.auxv import AT
 from umlpy.abi.memory import (ELF_ET_DYN_BASE, MMAP_MIN_ADDR, PAGE_SIZE, STACK_SIZE, STACK_TOP, TASK_SIZE,
@@ -27,6 +27,8 @@ ET_EXEC, ET_DYN = 2, 3
 PT_LOAD, PT_INTERP, PT_PHDR, PT_GNU_STACK = 1, 3, 6, 0x6474E551
 PF_X, PF_W, PF_R = 1, 2, 4
 MAX_PHNUM = 512
+#: Elf64_Phdr: p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz, p_memsz, p_align.
+_PHDR = struct.Struct("<IIQQQQQQ")
 MAX_ARG_BYTES = 2 << 20
 #: struct rseq's size up to mm_cid, and its alignment (AT_RSEQ_FEATURE_SIZE/ALIGN).
 RSEQ_FEATURE_SIZE = 28
@@ -88,17 +90,10 @@ def parse_elf(data: bytes, what: str = "program") -> ElfImage:
         raise ElfError("%s: absurd number of program headers (%d)" % (what, phnum))
     if phoff > len(data) or phoff + phnum * 56 > len(data):
         raise ElfError("%s: program headers lie outside the file (truncated?)" % what)
-    try:
-        elf = ELFFile(io.BytesIO(data))
-        phdrs = [elf.get_segment(i).header for i in range(phnum)]
-    except (_PyElfError, struct.error, ValueError, KeyError, IndexError) as e:
-        raise ElfError("%s: malformed ELF file (%s)" % (what, e)) from None
-
     segments, interp, exec_stack, phdr_vaddr = [], None, False, None
-    for ph in phdrs:
-        ptype = ph["p_type"]
-        if ptype == "PT_LOAD" or ptype == PT_LOAD:
-            vaddr, memsz, off, filesz = ph["p_vaddr"], ph["p_memsz"], ph["p_offset"], ph["p_filesz"]
+    for i in range(phnum):
+        ptype, flags, off, vaddr, _paddr, filesz, memsz, _align = _PHDR.unpack_from(data, phoff + 56 * i)
+        if ptype == PT_LOAD:
             if memsz == 0:
                 continue
             if filesz > memsz or off + filesz > len(data) or off > len(data):
@@ -107,19 +102,17 @@ def parse_elf(data: bytes, what: str = "program") -> ElfImage:
                 raise ElfError("%s: misaligned loadable segment" % what)
             if vaddr + memsz < vaddr or vaddr + memsz > TASK_SIZE:
                 raise ElfError("%s: loadable segment out of the address space" % what)
-            flags = ph["p_flags"]
             prot = ((PROT_READ if flags & PF_R else 0) | (PROT_WRITE if flags & PF_W else 0)
                     | (PROT_EXEC if flags & PF_X else 0))
             segments.append((vaddr, memsz, off, filesz, prot))
-        elif ptype in ("PT_INTERP", PT_INTERP):
-            off, size = ph["p_offset"], ph["p_filesz"]
-            if size == 0 or size > 4096 or off + size > len(data):
+        elif ptype == PT_INTERP:
+            if filesz == 0 or filesz > 4096 or off + filesz > len(data):
                 raise ElfError("%s: bad interpreter path" % what)
-            interp = data[off:off + size].split(b"\0", 1)[0]
-        elif ptype in ("PT_GNU_STACK", PT_GNU_STACK):
-            exec_stack = bool(ph["p_flags"] & PF_X)
-        elif ptype in ("PT_PHDR", PT_PHDR):
-            phdr_vaddr = ph["p_vaddr"]
+            interp = data[off:off + filesz].split(b"\0", 1)[0]
+        elif ptype == PT_GNU_STACK:
+            exec_stack = bool(flags & PF_X)
+        elif ptype == PT_PHDR:
+            phdr_vaddr = vaddr
     if not segments:
         raise ElfError("%s: no loadable segments" % what)
     starts = sorted(s[0] for s in segments)

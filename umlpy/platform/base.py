@@ -145,6 +145,11 @@ class Context:
         """Run this context in ``aspace`` until the guest stops."""
         raise NotImplementedError
 
+    def syscall_frame(self):
+        """(nr, (rdi, rsi, rdx, r10, r8, r9)) at a syscall stop."""
+        r = self.regs
+        return r.orig_rax, (r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9)
+
     def copy_from(self, other: "Context"):
         """Copy all registers (general and xstate) of ``other`` into this context."""
         raise NotImplementedError
@@ -166,6 +171,15 @@ class Context:
 
     def clear_fast_results(self):
         """Forget every fast-path answer (identity changed: exec, fork, setuid...)."""
+
+    def enable_trace_ring(self, cap: int):
+        """Record fast-path answers (for the tracer) in a ring of ``cap`` entries.
+
+        A full ring sends the next syscall to Python, which drains it first."""
+
+    def take_trace_ring(self) -> list:
+        """The recorded fast-path answers as (nr, ret, t_ns), oldest first; empties the ring."""
+        return []
 
 
 class Platform:

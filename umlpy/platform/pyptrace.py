@@ -252,6 +252,18 @@ class PyPtraceContext(Context):
             self._save_xstate_from(aspace.pid)
             aspace.loaded_ctx = None
 
+    def enable_trace_ring(self, cap):
+        if self.trace_ring is None:
+            self.trace_ring = []
+            self.trace_ring_cap = cap
+
+    def take_trace_ring(self):
+        ring = self.trace_ring
+        if not ring:
+            return []
+        self.trace_ring = []
+        return ring
+
     def xstate_snapshot(self, aspace):
         if aspace.loaded_ctx is self and not aspace.dead:
             self._save_xstate_from(aspace.pid)

@@ -1,6 +1,7 @@
 """The C ptrace platform: the run loop and batch execution in csrc/shim.c."""
 
 import os
+import struct
 
 from umlpy.errors import PlatformError
 
@@ -11,6 +12,10 @@ from .stub import StubAddressSpace
 ffi, lib = _shim.ffi, _shim.lib
 
 XSTATE_MAX = 16384
+_KINDS = {k.value: k for k in StopKind}
+#: r10, r9, r8, rax, rcx, rdx, rsi, rdi, orig_rax: contiguous in user_regs_struct.
+_FRAME = struct.Struct("<9Q")
+_FRAME_OFF = 7 * 8
 FAST_BUDGET = 1 << 20
 
 
@@ -42,7 +47,7 @@ class ShimAddressSpace(StubAddressSpace):
 
 
 class ShimContext(Context):
-    __slots__ = ("c", "regs", "xstate", "xstate_len")
+    __slots__ = ("c", "regs", "xstate", "xstate_len", "_ring", "_cstop", "_stop", "_regs_buf")
 
     def __init__(self):
         self.c = ffi.new("struct shim_ctx *")
@@ -50,6 +55,27 @@ class ShimContext(Context):
         self.regs = self.c.regs
         self.xstate = None          # bytes of the saved xstate, None: never saved
         self.xstate_len = 0
+        self._ring = None
+        self._cstop = ffi.addressof(self.c, "stop")
+        self._stop = Stop(StopKind.SYSCALL)
+        self._regs_buf = ffi.buffer(ffi.addressof(self.c, "regs"))
+
+    def enable_trace_ring(self, cap):
+        if self._ring is None:
+            self._ring = ffi.new("struct shim_trace_ent[]", cap)
+            self.c.ring = self._ring
+            self.c.ring_cap = cap
+            self.c.ring_len = 0
+
+    def take_trace_ring(self):
+        c = self.c
+        n = c.ring_len
+        if not n:
+            return []
+        r = self._ring
+        out = [(r[i].nr, r[i].ret, r[i].t_ns) for i in range(n)]
+        c.ring_len = 0
+        return out
 
     def _load_xstate(self, aspace):
         """Make the stub's FPU/SSE/AVX state this context's."""
@@ -74,15 +100,26 @@ class ShimContext(Context):
             self.xstate_len = n
 
     def switch(self, aspace) -> Stop:
+        """Run until the guest stops; the Stop returned is reused by the next switch."""
         if aspace.c.dead:
             return Stop(StopKind.EXIT, status=aspace.c.status)
         if aspace.loaded_ctx is not self:
             self._load_xstate(aspace)
         if aspace.queue.ops:
             aspace.flush()
-        st = ffi.new("struct shim_stop *")
-        kind = lib.shim_switch(aspace.c, self.c, st)
-        return Stop(StopKind(kind), st.signo, st.code, st.addr, st.is_write, st.trap_no, st.status)
+        kind = lib.shim_switch(aspace.c, self.c, self._cstop)
+        stop = self._stop
+        stop.kind = _KINDS[kind]
+        if kind != 1:
+            st = self._cstop
+            stop.signo, stop.code, stop.addr = st.signo, st.code, st.addr
+            stop.is_write, stop.trap_no, stop.status = st.is_write, st.trap_no, st.status
+        return stop
+
+    def syscall_frame(self):
+        """(nr, (rdi, rsi, rdx, r10, r8, r9)) at a syscall stop, in one unpack."""
+        r10, r9, r8, _rax, _rcx, rdx, rsi, rdi, nr = _FRAME.unpack_from(self._regs_buf, _FRAME_OFF)
+        return nr, (rdi, rsi, rdx, r10, r8, r9)
 
     def copy_from(self, other):
         ffi.memmove(ffi.addressof(self.c, "regs"), ffi.addressof(other.c, "regs"),

@@ -368,7 +368,7 @@ def getrusage(t, a):
     who = a.int(0)
     if who not in (0, -1, 1):   # RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD
         raise E(errno.EINVAL)
-    rss_kb = t.mm.rss_pages() * 4
+    rss_kb = t.mm.rss_pages * 4
     t.mm.write(a.ptr(1), struct.pack("<4q14q", 0, 0, 0, 0, rss_kb, *([0] * 13)))
     return 0
 

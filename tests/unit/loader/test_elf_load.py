@@ -42,7 +42,7 @@ def load(mm, data, argv=ARGV, envp=ENVP, execfn=EXECFN):
 
 
 def cstring(mm, addr):
-    return mm.read_cstring(addr)
+    return mm.read_cstring(addr, 1 << 18)
 
 
 class Stack:
