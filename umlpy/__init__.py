@@ -8,15 +8,13 @@ __version__ = "0.1.0"
 
 
 def run(argv, **kwargs):
-    """Run ``argv`` in a new guest; see :func:`umlpy.api.run`."""
+    """Run ``argv`` in a new guest; see :func:`umlpy.api.run`.
+
+    ``trace=TraceOptions(...)`` traces the run (strace-compatible; the lines
+    are in the result's ``trace`` unless ``TraceOptions.output`` names a file).
+    """
     from umlpy.api import run as _run
     return _run(argv, **kwargs)
-
-
-def trace(argv, options=None, **kwargs):
-    """Run ``argv`` traced; see :func:`umlpy.api.trace`."""
-    from umlpy.api import trace as _trace
-    return _trace(argv, options, **kwargs)
 
 
 def __getattr__(name):

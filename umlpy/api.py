@@ -179,7 +179,7 @@ class Machine:
 
 def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, stdin=None,
         capture=True, tracer=None, clock=None, random_bytes=None, pin_cpu=None,
-        deterministic=False) -> RunResult:
+        deterministic=False, trace=None) -> RunResult:
     """Run ``argv`` as the guest's first process and return how it ended.
 
     Without ``rootfs``, ``argv[0]`` is a host file and the guest's root is the
@@ -191,6 +191,10 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
     """
     if not argv:
         raise UmlpyError("nothing to run")
+    if trace is not None:
+        return run_traced(argv, trace, rootfs=rootfs, platform=platform, env=env, memory=memory,
+                          stdin=stdin, capture=capture, clock=clock, random_bytes=random_bytes,
+                          pin_cpu=pin_cpu, deterministic=deterministic)
     if deterministic:
         clock = clock or VirtualClock()
         random_bytes = random_bytes or SeededRandom(0)
@@ -209,7 +213,7 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
         return RunResult(status, bytes(out), bytes(err), m.kernel)
 
 
-def trace(argv, options=None, **kwargs) -> RunResult:
+def run_traced(argv, options=None, **kwargs) -> RunResult:
     """Run ``argv`` like :func:`run`, traced with ``options`` (a TraceOptions).
 
     Trace lines go to ``options.output`` or, by default, into the result's

@@ -10,6 +10,7 @@ import struct
 
 from umlpy.abi.fcntl import AT_FDCWD
 from umlpy.errors import SyscallError
+from umlpy.fs.file import WouldBlock
 from umlpy.fs.pipe import make_pipe
 from umlpy.mm.shared import SharedObject
 
@@ -57,10 +58,21 @@ def read(t, a):
     buf = a.ptr(1)
     if n and not t.mm.check_range(buf & ~4095, ((buf + n + 4095) & ~4095) - (buf & ~4095), 2):
         raise E(errno.EFAULT)
+    _wait_host_input(t, f)
     data = f.read(n)
     if data:
         t.mm.write(buf, data)
     return len(data)
+
+
+def _wait_host_input(t, f):
+    """A console read with no input yet parks the task (the others go on) until the
+    host fd is readable, instead of blocking the whole guest in the supervisor."""
+    io = getattr(f, "io", None)
+    if io is None or io.read_fd is None or f.nonblocking:
+        return
+    if not io.input_ready():
+        raise WouldBlock(t.kernel.wait_host_fd(io.read_fd))
 
 
 def _write_file(t, f, data: bytes) -> int:
@@ -102,6 +114,7 @@ def readv(t, a):
     f = t.files.get(a.fd(0))
     vec = _iovecs(t, a.ptr(1), a.int(2))
     total = min(sum(ln for _, ln in vec), MAX_RW)
+    _wait_host_input(t, f)
     data = f.read(total)
     return _scatter(t, vec, data)
 

@@ -76,6 +76,12 @@ class _Ctx:
         return s, True
 
     def fd_path(self, fd):
+        if fd == -100:      # AT_FDCWD: the working directory
+            try:
+                k = self.t.kernel
+                return k.vfs.getcwd(k.caller(self.t)).decode(errors="replace")
+            except Exception:
+                return None
         try:
             f = self.t.files.get(fd)
         except Exception:
@@ -141,6 +147,9 @@ class Tracer:
                 "%#x /* %d var%s */" % (envp_addr, envc, "" if envc == 1 else "s")]
         c = Call(t.tid, t.tgid, 59, "execve", (0,) * 6, args, real, mono, self._shown("execve"))
         c.ret, c.ret_text = 0, "0"
+        if c.shown:
+            for w in self.writers:
+                w.on_enter(t, c)
         self._finish(t, c)
 
     def task_created(self, parent, child):
@@ -163,7 +172,7 @@ class Tracer:
         more = False
         if shown and self.writers:
             enter = decode.decode_enter(nr, _Ctx(t, self.opts), tuple(args))
-            more = len(enter) < decode.nargs(nr)
+            more = decode.has_exit_args(nr, tuple(args))
         c = Call(t.tid, t.tgid, nr, name, tuple(args), enter, real, mono, shown, more=more)
         self.calls[t.tid] = c
         if shown and self.opts.stack and self.unwinder is not None:
@@ -191,6 +200,9 @@ class Tracer:
         c = self.calls.pop(t.tid, None)
         if c is None:
             return
+        clock = self.kernel.clock
+        if clock is not None:
+            clock.tick()        # a virtual call takes one step of virtual time
         real, mono = self._now()
         c.dur_ns = mono - c.start_mono
         if ret is None:
@@ -224,8 +236,8 @@ class Tracer:
             c.ret_text += " (INJECTED)"
 
     def _finish(self, t, c):
-        if self.summary is not None and self.traced(t):
-            self.summary.add(c)
+        if self.summary is not None and self.traced(t) and c.ret is not None:
+            self.summary.add(c)     # as strace -c: calls that never returned are not counted
         if not c.shown:
             return
         st = self.opts.status

@@ -289,7 +289,7 @@ def test_trace_stack_end_to_end(tmp_path):
     import umlpy
     from umlpy.trace.options import TraceOptions
     prog = compile_c(tmp_path, PROGRAM % WRITE, "gcc", ["-O2"], "e2e")
-    res = umlpy.trace([prog], TraceOptions(stack=True, trace=frozenset({"write"})))
+    res = umlpy.run([prog], trace=TraceOptions(stack=True, trace=frozenset({"write"})))
     text = res.trace.decode()
     assert re.search(r"^write\(1, .*\n > %s\((__)?(libc_)?write\+0x[0-9a-f]+\) \[0x[0-9a-f]+\]\n"
                      r" > %s\(f2\+0x[0-9a-f]+\) " % (re.escape(prog), re.escape(prog)), text, re.M), text

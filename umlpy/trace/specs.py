@@ -1,0 +1,621 @@
+"""One table line per system call, strace style: argument count, trace
+classes, argument decoders, return kind.
+
+``_BASE`` covers every x86-64 call of ``umlpy.abi.syscall_nr`` with its
+argument count and its strace trace classes (``-e trace=%file`` etc., with
+strace's ``%%stat``/``%%statfs`` as ``stat_like``/``statfs_like``), as
+observed from strace 6.1 on x86-64 (``-e raw=all`` gives the count).  Calls
+without a decoder line print every argument in hex.  ``_DECODED`` gives real
+decoders to everything umlpy implements and to the guest ABI extensions
+(1000-1023), which decode by name.
+"""
+
+from dataclasses import dataclass
+
+from umlpy.abi.extensions import EXTENSION_NAMES
+from umlpy.abi.mman import MADV, MCL
+from umlpy.abi.signal import How
+
+from . import decode as d
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """How one system call prints.
+
+    ``args``: one decoder per argument (``decode.Arg``); ``ret``: ``int``,
+    ``hex``, ``fd``, ``oct``, ``none`` (``= ?``), or ``time``/``personality``
+    (decorated); ``custom``: a ``decode.Custom`` for calls whose layout
+    depends on an argument (it replaces ``args``).
+    """
+
+    nargs: int
+    classes: frozenset
+    args: tuple
+    ret: str = "int"
+    custom: object = None
+
+
+# name nargs classes ("-": none)
+_BASE = """
+read 3 desc
+write 3 desc
+open 3 desc,file
+close 1 desc
+stat 2 file,stat,stat_like
+fstat 2 desc,fstat,stat_like
+lstat 2 file,lstat,stat_like
+poll 3 desc
+lseek 3 desc
+mmap 6 desc,memory
+mprotect 3 memory
+munmap 2 memory
+brk 1 memory
+rt_sigaction 4 signal
+rt_sigprocmask 4 signal
+rt_sigreturn 0 signal
+ioctl 3 desc
+pread64 4 desc
+pwrite64 4 desc
+readv 3 desc
+writev 3 desc
+access 2 file
+pipe 1 desc
+select 5 desc
+sched_yield 0 -
+mremap 5 memory
+msync 3 memory
+mincore 3 memory
+madvise 3 memory
+shmget 3 ipc
+shmat 3 ipc,memory
+shmctl 3 ipc
+dup 1 desc
+dup2 2 desc
+pause 0 signal
+nanosleep 2 -
+getitimer 2 -
+alarm 1 -
+setitimer 3 -
+getpid 0 pure
+sendfile 4 desc,network
+socket 3 network
+connect 3 network
+accept 3 network
+sendto 6 network
+recvfrom 6 network
+sendmsg 3 network
+recvmsg 3 network
+shutdown 2 network
+bind 3 network
+listen 2 network
+getsockname 3 network
+getpeername 3 network
+socketpair 4 network
+setsockopt 5 network
+getsockopt 5 network
+clone 5 process
+fork 0 process
+vfork 0 process
+execve 3 file,process
+exit 1 process
+wait4 4 process
+kill 2 process,signal
+uname 1 -
+semget 3 ipc
+semop 3 ipc
+semctl 4 ipc
+shmdt 1 ipc,memory
+msgget 2 ipc
+msgsnd 4 ipc
+msgrcv 5 ipc
+msgctl 3 ipc
+fcntl 3 desc
+flock 2 desc
+fsync 1 desc
+fdatasync 1 desc
+truncate 2 file
+ftruncate 2 desc
+getdents 3 desc
+getcwd 2 file
+chdir 1 file
+fchdir 1 desc
+rename 2 file
+mkdir 2 file
+rmdir 1 file
+creat 2 desc,file
+link 2 file
+unlink 1 file
+symlink 2 file
+readlink 3 file
+chmod 2 file
+fchmod 2 desc
+chown 3 file
+fchown 3 desc
+lchown 3 file
+umask 1 -
+gettimeofday 2 clock
+getrlimit 2 -
+getrusage 2 -
+sysinfo 1 -
+times 1 -
+ptrace 4 -
+getuid 0 creds,pure
+syslog 3 -
+getgid 0 creds,pure
+setuid 1 creds
+setgid 1 creds
+geteuid 0 creds,pure
+getegid 0 creds,pure
+setpgid 2 -
+getppid 0 pure
+getpgrp 0 pure
+setsid 0 -
+setreuid 2 creds
+setregid 2 creds
+getgroups 2 creds
+setgroups 2 creds
+setresuid 3 creds
+getresuid 3 creds
+setresgid 3 creds
+getresgid 3 creds
+getpgid 1 -
+setfsuid 1 creds
+setfsgid 1 creds
+getsid 1 -
+capget 2 creds
+capset 2 creds
+rt_sigpending 2 signal
+rt_sigtimedwait 4 signal
+rt_sigqueueinfo 3 process,signal
+rt_sigsuspend 2 signal
+sigaltstack 2 signal
+utime 2 file
+mknod 3 file
+uselib 1 file
+personality 1 -
+ustat 2 statfs_like
+statfs 2 file,statfs,statfs_like
+fstatfs 2 desc,fstatfs,statfs_like
+sysfs 3 -
+getpriority 2 -
+setpriority 3 -
+sched_setparam 2 -
+sched_getparam 2 -
+sched_setscheduler 3 -
+sched_getscheduler 1 -
+sched_get_priority_max 1 -
+sched_get_priority_min 1 -
+sched_rr_get_interval 2 -
+mlock 2 memory
+munlock 2 memory
+mlockall 1 memory
+munlockall 0 memory
+vhangup 0 -
+modify_ldt 3 -
+pivot_root 2 file
+_sysctl 1 -
+prctl 5 creds
+arch_prctl 2 -
+adjtimex 1 clock
+setrlimit 2 -
+chroot 1 file
+sync 0 -
+acct 1 file
+settimeofday 2 clock
+mount 5 file
+umount2 2 file
+swapon 2 file
+swapoff 1 file
+reboot 4 -
+sethostname 2 -
+setdomainname 2 -
+iopl 1 -
+ioperm 3 -
+create_module 2 -
+init_module 3 -
+delete_module 2 -
+get_kernel_syms 1 -
+query_module 5 -
+quotactl 4 file
+nfsservctl 3 -
+getpmsg 5 network
+putpmsg 5 network
+afs_syscall 5 -
+tuxcall 3 -
+security 3 -
+gettid 0 pure
+readahead 3 desc
+setxattr 5 file
+lsetxattr 5 file
+fsetxattr 5 desc
+getxattr 4 file
+lgetxattr 4 file
+fgetxattr 4 desc
+listxattr 3 file
+llistxattr 3 file
+flistxattr 3 desc
+removexattr 2 file
+lremovexattr 2 file
+fremovexattr 2 desc
+tkill 2 process,signal
+time 1 clock
+futex 6 -
+sched_setaffinity 3 -
+sched_getaffinity 3 -
+set_thread_area 1 -
+io_setup 2 memory
+io_destroy 1 memory
+io_getevents 5 -
+io_submit 3 -
+io_cancel 3 -
+get_thread_area 1 -
+lookup_dcookie 3 -
+epoll_create 1 desc
+epoll_ctl_old 4 -
+epoll_wait_old 4 -
+remap_file_pages 5 memory
+getdents64 3 desc
+set_tid_address 1 -
+restart_syscall 0 -
+semtimedop 4 ipc
+fadvise64 4 desc
+timer_create 3 -
+timer_settime 4 -
+timer_gettime 2 -
+timer_getoverrun 1 -
+timer_delete 1 -
+clock_settime 2 clock
+clock_gettime 2 clock
+clock_getres 2 clock
+clock_nanosleep 4 -
+exit_group 1 process
+epoll_wait 4 desc
+epoll_ctl 4 desc
+tgkill 3 process,signal
+utimes 2 file
+vserver 5 -
+mbind 6 memory
+set_mempolicy 3 memory
+get_mempolicy 5 memory
+mq_open 4 desc
+mq_unlink 1 -
+mq_timedsend 5 desc
+mq_timedreceive 5 desc
+mq_notify 2 desc
+mq_getsetattr 3 desc
+kexec_load 4 -
+waitid 5 process
+add_key 5 -
+request_key 4 -
+keyctl 5 -
+ioprio_set 3 -
+ioprio_get 2 -
+inotify_init 0 desc
+inotify_add_watch 3 desc,file
+inotify_rm_watch 2 desc
+migrate_pages 4 memory
+openat 4 desc,file
+mkdirat 3 desc,file
+mknodat 4 desc,file
+fchownat 5 desc,file
+futimesat 3 desc,file
+newfstatat 4 desc,file,fstat,stat_like
+unlinkat 3 desc,file
+renameat 4 desc,file
+linkat 5 desc,file
+symlinkat 3 desc,file
+readlinkat 4 desc,file
+fchmodat 3 desc,file
+faccessat 3 desc,file
+pselect6 6 desc
+ppoll 5 desc
+unshare 1 -
+set_robust_list 2 -
+get_robust_list 3 -
+splice 6 desc
+tee 4 desc
+sync_file_range 4 desc
+vmsplice 4 desc
+move_pages 6 memory
+utimensat 4 desc,file
+epoll_pwait 6 desc
+signalfd 3 desc,signal
+timerfd_create 2 desc
+eventfd 1 desc
+fallocate 4 desc
+timerfd_settime 4 desc
+timerfd_gettime 2 desc
+accept4 4 network
+signalfd4 4 desc,signal
+eventfd2 2 desc
+epoll_create1 1 desc
+dup3 3 desc
+pipe2 2 desc
+inotify_init1 1 desc
+preadv 4 desc
+pwritev 4 desc
+rt_tgsigqueueinfo 4 process,signal
+perf_event_open 5 desc
+recvmmsg 5 network
+fanotify_init 2 desc
+fanotify_mark 5 desc,file
+prlimit64 4 -
+name_to_handle_at 5 desc,file
+open_by_handle_at 3 desc
+clock_adjtime 2 clock
+syncfs 1 desc
+sendmmsg 4 network
+setns 2 desc
+getcpu 3 -
+process_vm_readv 6 -
+process_vm_writev 6 -
+kcmp 5 -
+finit_module 3 desc
+sched_setattr 3 -
+sched_getattr 4 -
+renameat2 5 desc,file
+seccomp 3 -
+getrandom 3 -
+memfd_create 2 desc
+kexec_file_load 5 desc
+bpf 3 desc
+execveat 5 desc,file,process
+userfaultfd 1 desc
+membarrier 3 -
+mlock2 3 memory
+copy_file_range 6 desc
+preadv2 6 desc
+pwritev2 6 desc
+pkey_mprotect 4 memory
+pkey_alloc 2 -
+pkey_free 1 -
+statx 5 desc,file,fstat,stat_like
+io_pgetevents 6 -
+rseq 4 -
+pidfd_send_signal 4 desc,process,signal
+io_uring_setup 2 desc
+io_uring_enter 6 desc,signal
+io_uring_register 4 desc,memory
+open_tree 3 desc,file
+move_mount 5 desc,file
+fsopen 2 desc
+fsconfig 5 desc,file
+fsmount 3 desc
+fspick 3 desc,file
+pidfd_open 2 desc
+clone3 2 process
+close_range 3 -
+openat2 4 desc,file
+pidfd_getfd 3 desc
+faccessat2 4 desc,file
+process_madvise 5 desc
+epoll_pwait2 6 desc
+mount_setattr 5 desc,file
+quotactl_fd 4 desc
+landlock_create_ruleset 3 desc
+landlock_add_rule 4 desc
+landlock_restrict_self 2 desc
+memfd_secret 1 desc
+process_mrelease 2 desc
+futex_waitv 5 -
+set_mempolicy_home_node 4 memory
+"""
+
+_EXT_BASE = {
+    "create_mm": 0, "mm_indirect": 2, "switch_mm": 3, "new_as": 0, "switch_as": 1, "unprivilege": 1,
+    "current_mm": 0, "vas_create": 2, "vas_delete": 1, "vas_find": 1, "vas_attach": 3, "vas_detach": 2,
+    "vas_switch": 1, "active_vas": 0, "vas_getattr": 2, "vas_setattr": 2, "vas_seg_create": 4,
+    "vas_seg_delete": 1, "vas_seg_find": 1, "vas_seg_attach": 3, "vas_seg_detach": 2,
+    "vas_seg_getattr": 2, "vas_seg_setattr": 2,
+}
+_EXT_PROCESS = {"switch_mm", "unprivilege", "switch_as", "vas_switch"}
+
+FD, DIRFD, PATH, INT, UINT, LONG, SIZE, HEX, PTR, OCT = (
+    d.FD, d.DIRFD, d.PATH, d.INT, d.UINT, d.LONG, d.SIZE, d.HEX, d.PTR, d.OCT)
+AT_FLAGS = d.AT_FLAGS_ARG
+OPEN_FLAGS = d.FLAGS(d.OPEN_FLAGS)
+
+# name: (args, ret) or (custom, ret)
+_DECODED = {
+    # files and descriptors
+    "read": ((FD, d.OUTBUF(), SIZE), "int"),
+    "write": ((FD, d.INBUF(2), SIZE), "int"),
+    "readv": ((FD, d.IOVEC_OUT(2), INT), "int"),
+    "writev": ((FD, d.IOVEC_IN(2), INT), "int"),
+    "pread64": ((FD, d.OUTBUF(), SIZE, LONG), "int"),
+    "pwrite64": ((FD, d.INBUF(2), SIZE, LONG), "int"),
+    "preadv": ((FD, d.IOVEC_OUT(2), INT, LONG), "int"),
+    "pwritev": ((FD, d.IOVEC_IN(2), INT, LONG), "int"),
+    "lseek": ((FD, LONG, d.WHENCE), "int"),
+    "open": (d.OpenCall(at=False), "fd"),
+    "openat": (d.OpenCall(at=True), "fd"),
+    "creat": ((PATH, OCT), "fd"),
+    "close": ((FD,), "int"),
+    "close_range": ((UINT, UINT, d.FLAGS(d.CLOSE_RANGE_FLAGS)), "int"),
+    "dup": ((FD,), "fd"),
+    "dup2": ((FD, INT), "fd"),
+    "dup3": ((FD, INT, OPEN_FLAGS), "fd"),
+    "fcntl": (d.FcntlCall(), "int"),
+    "ioctl": (d.IoctlCall(), "int"),
+    "pipe": ((d.PIPEFDS_OUT,), "int"),
+    "pipe2": ((d.PIPEFDS_OUT, OPEN_FLAGS), "int"),
+    "fstat": ((FD, d.STAT_OUT), "int"),
+    "stat": ((PATH, d.STAT_OUT), "int"),
+    "lstat": ((PATH, d.STAT_OUT), "int"),
+    "newfstatat": ((DIRFD, PATH, d.STAT_OUT, AT_FLAGS), "int"),
+    "statx": ((DIRFD, PATH, d.STATX_FLAGS, d.FLAGS(d.STATX_MASK), d.STATX_OUT), "int"),
+    "statfs": ((PATH, d.STATFS_OUT), "int"),
+    "fstatfs": ((FD, d.STATFS_OUT), "int"),
+    "readlink": ((PATH, d.OUTBUF(), SIZE), "int"),
+    "readlinkat": ((DIRFD, PATH, d.OUTBUF(), SIZE), "int"),
+    "access": ((PATH, d.ACCESS_MODE), "int"),
+    "faccessat": ((DIRFD, PATH, d.ACCESS_MODE), "int"),
+    "faccessat2": ((DIRFD, PATH, d.ACCESS_MODE, d.FLAGS(d.AT_ACCESS_FLAGS)), "int"),
+    "getdents64": ((FD, d.DIRENTS_OUT, UINT), "int"),
+    "getcwd": ((d.STR_OUT, SIZE), "int"),
+    "chdir": ((PATH,), "int"),
+    "fchdir": ((FD,), "int"),
+    "chroot": ((PATH,), "int"),
+    "mkdir": ((PATH, OCT), "int"),
+    "mkdirat": ((DIRFD, PATH, OCT), "int"),
+    "unlink": ((PATH,), "int"),
+    "unlinkat": ((DIRFD, PATH, AT_FLAGS), "int"),
+    "rmdir": ((PATH,), "int"),
+    "rename": ((PATH, PATH), "int"),
+    "renameat": ((DIRFD, PATH, DIRFD, PATH), "int"),
+    "renameat2": ((DIRFD, PATH, DIRFD, PATH, d.FLAGS(d.RENAME_FLAGS)), "int"),
+    "symlink": ((PATH, PATH), "int"),
+    "symlinkat": ((PATH, DIRFD, PATH), "int"),
+    "link": ((PATH, PATH), "int"),
+    "linkat": ((DIRFD, PATH, DIRFD, PATH, AT_FLAGS), "int"),
+    "chmod": ((PATH, OCT), "int"),
+    "fchmod": ((FD, OCT), "int"),
+    "fchmodat": ((DIRFD, PATH, OCT), "int"),
+    "chown": ((PATH, INT, INT), "int"),
+    "fchown": ((FD, INT, INT), "int"),
+    "lchown": ((PATH, INT, INT), "int"),
+    "fchownat": ((DIRFD, PATH, INT, INT, AT_FLAGS), "int"),
+    "umask": ((OCT,), "oct"),
+    "truncate": ((PATH, LONG), "int"),
+    "ftruncate": ((FD, LONG), "int"),
+    "fsync": ((FD,), "int"),
+    "fdatasync": ((FD,), "int"),
+    "utimensat": ((DIRFD, PATH, d.UTIMES_IN, AT_FLAGS), "int"),
+    # memory
+    "brk": ((PTR,), "hex"),
+    "mmap": ((PTR, SIZE, d.MMAP_PROT, d.MMAP_FLAGS, FD, HEX), "hex"),
+    "munmap": ((PTR, SIZE), "int"),
+    "mprotect": ((PTR, SIZE, d.MMAP_PROT), "int"),
+    "mremap": (d.MremapCall(), "hex"),
+    "madvise": ((PTR, SIZE, d.ENUM(MADV, "MADV_???")), "int"),
+    "msync": ((PTR, SIZE, d.FLAGS(d.MSYNC_FLAGS)), "int"),
+    "mlock": ((PTR, SIZE), "int"),
+    "munlock": ((PTR, SIZE), "int"),
+    "mlockall": ((d.FLAGS(MCL),), "int"),
+    "mincore": ((PTR, SIZE, d.MINCORE_OUT), "int"),
+    "futex": (d.FutexCall(), "int"),
+    # processes and credentials
+    "getresuid": ((d.UINT_OUT, d.UINT_OUT, d.UINT_OUT), "int"),
+    "getresgid": ((d.UINT_OUT, d.UINT_OUT, d.UINT_OUT), "int"),
+    "getgroups": ((INT, d.GROUPS_OUT), "int"),
+    "setgroups": ((INT, d.GROUPS_IN), "int"),
+    "setuid": ((INT,), "int"),
+    "setgid": ((INT,), "int"),
+    "setreuid": ((INT, INT), "int"),
+    "setregid": ((INT, INT), "int"),
+    "setresuid": ((INT, INT, INT), "int"),
+    "setresgid": ((INT, INT, INT), "int"),
+    "setfsuid": ((INT,), "int"),
+    "setfsgid": ((INT,), "int"),
+    "getpgid": ((INT,), "int"),
+    "setpgid": ((INT, INT), "int"),
+    "getsid": ((INT,), "int"),
+    "exit": ((INT,), "none"),
+    "exit_group": ((INT,), "none"),
+    "set_tid_address": ((PTR,), "int"),
+    "set_robust_list": ((PTR, SIZE), "int"),
+    "get_robust_list": ((INT, d.PTR_OUT, d.ULONG_OUT), "int"),
+    "rseq": ((PTR, HEX, INT, HEX), "int"),
+    "arch_prctl": (d.ArchPrctlCall(), "int"),
+    "uname": ((d.UTSNAME_OUT,), "int"),
+    "sethostname": ((d.INBUF(1), SIZE), "int"),
+    "setdomainname": ((d.INBUF(1), SIZE), "int"),
+    "prlimit64": ((INT, d.RLIMIT_RESOURCE, d.RLIMIT_IN, d.RLIMIT_OUT), "int"),
+    "getrlimit": ((d.RLIMIT_RESOURCE, d.RLIMIT_OUT), "int"),
+    "setrlimit": ((d.RLIMIT_RESOURCE, d.RLIMIT_IN), "int"),
+    "getrusage": ((d.ENUM(d.RUSAGE_WHO, "RUSAGE_???", signed=True, number=str), d.RUSAGE_OUT), "int"),
+    "sched_getaffinity": ((INT, UINT, d.CPUSET_OUT), "int"),
+    "sched_setaffinity": ((INT, UINT, d.CPUSET_IN), "int"),
+    "getcpu": ((d.UINT_OUT, d.UINT_OUT, PTR), "int"),
+    "sysinfo": ((d.SYSINFO_OUT,), "int"),
+    "personality": ((HEX,), "personality"),
+    "prctl": (d.PrctlCall(), "int"),
+    "clone": (d.CloneCall(), "int"),
+    "clone3": (d.Clone3Call(), "int"),
+    "execve": ((PATH, d.ARGV, d.ENVP), "int"),
+    "execveat": ((DIRFD, PATH, d.ARGV, d.ENVP, AT_FLAGS), "int"),
+    "wait4": (d.Wait4Call(), "int"),
+    "waitid": ((d.ENUM(d.IDTYPES, "P_???"), INT, d.SIGINFO_OUT, d.FLAGS(d.WAIT_OPTIONS), d.RUSAGE_OUT), "int"),
+    # signals
+    "rt_sigaction": ((d.SIGNUM, d.SIGACTION_IN, d.SIGACTION_OUT, SIZE), "int"),
+    "rt_sigprocmask": ((d.ENUM(How, "SIG_???"), d.SIGSET_IN(3), d.SIGSET_OUT(3), SIZE), "int"),
+    "rt_sigpending": ((d.SIGSET_OUT(1), SIZE), "int"),
+    "rt_sigreturn": (d.SigreturnCall(), "int"),
+    "rt_sigsuspend": ((d.SIGSET_IN(1), SIZE), "int"),
+    "sigaltstack": ((d.STACK_T_IN, d.STACK_T_OUT), "int"),
+    "kill": ((INT, d.SIGNUM), "int"),
+    "tkill": ((INT, d.SIGNUM), "int"),
+    "tgkill": ((INT, INT, d.SIGNUM), "int"),
+    # time
+    "clock_gettime": ((d.CLOCKID, d.TIMESPEC_OUT), "int"),
+    "clock_getres": ((d.CLOCKID, d.TIMESPEC_OUT), "int"),
+    "gettimeofday": ((d.TIMEVAL_OUT, PTR), "int"),
+    "time": ((d.TIME_OUT,), "time"),
+    "nanosleep": ((d.TIMESPEC_IN, d.REM_OUT), "int"),
+    "clock_nanosleep": ((d.CLOCKID, d.FLAGS(d.TIMER_FLAGS), d.TIMESPEC_IN, d.REM_OUT), "int"),
+    "getrandom": ((d.OUTBUF(hexall=True), SIZE, d.FLAGS(d.GRND_FLAGS)), "int"),
+    "times": ((d.TMS_OUT,), "int"),
+    # guest ABI extensions
+    "create_mm": ((), "fd"),
+    "mm_indirect": ((FD, d.UMLPY_SYSCALL_IN), "int"),
+    "switch_mm": ((FD, PTR, PTR), "int"),
+    "new_as": ((), "int"),
+    "switch_as": ((INT,), "int"),
+    "unprivilege": ((PTR,), "int"),
+    "current_mm": ((), "fd"),
+    "vas_create": ((d.STR, OCT), "int"),
+    "vas_delete": ((INT,), "int"),
+    "vas_find": ((d.STR,), "int"),
+    "vas_attach": ((INT, INT, INT), "int"),
+    "vas_detach": ((INT, INT), "int"),
+    "vas_switch": ((INT,), "int"),
+    "active_vas": ((), "int"),
+    "vas_getattr": ((INT, d.VAS_ATTR_OUT), "int"),
+    "vas_setattr": ((INT, d.VAS_ATTR_IN), "int"),
+    "vas_seg_create": ((d.STR, PTR, PTR, OCT), "int"),
+    "vas_seg_delete": ((INT,), "int"),
+    "vas_seg_find": ((d.STR,), "int"),
+    "vas_seg_attach": ((INT, INT, INT), "int"),
+    "vas_seg_detach": ((INT, INT), "int"),
+    "vas_seg_getattr": ((INT, d.VAS_ATTR_OUT), "int"),
+    "vas_seg_setattr": ((INT, d.VAS_ATTR_IN), "int"),
+}
+
+
+def _build() -> dict:
+    base = {}
+    for line in _BASE.split("\n"):
+        if line.strip():
+            name, n, cls = line.split()
+            base[name] = (int(n), frozenset() if cls == "-" else frozenset(cls.split(",")))
+    for name, n in _EXT_BASE.items():
+        base[name] = (n, frozenset({"memory"} | ({"process"} if name in _EXT_PROCESS else set())))
+    specs = {}
+    for name, (n, cls) in base.items():
+        dec = _DECODED.get(name)
+        if dec is None:
+            specs[name] = Spec(n, cls, (HEX,) * n)
+        elif isinstance(dec[0], d.Custom):
+            specs[name] = Spec(n, cls, (HEX,) * n, dec[1], dec[0])
+        else:
+            args = dec[0]
+            if len(args) != n:
+                raise ValueError("spec of %s: %d decoders for %d arguments" % (name, len(args), n))
+            specs[name] = Spec(n, cls, args, dec[1])
+    missing = set(_DECODED) - set(specs)
+    if missing:
+        raise ValueError("decoders for unknown calls: %s" % ", ".join(sorted(missing)))
+    assert set(EXTENSION_NAMES.values()) <= set(specs)
+    return specs
+
+
+#: name -> Spec, for every host syscall and every extension call.
+SPECS: dict[str, Spec] = _build()
+
+_UNKNOWN = Spec(6, frozenset(), (HEX,) * 6)
+
+
+def unknown_spec() -> Spec:
+    """The spec of a number with no name: six arguments in hex."""
+    return _UNKNOWN
