@@ -12,7 +12,8 @@ Prints, in one run:
    (getrandom, handled by the guest kernel in Python);
 3. the wall time of whole ``python3 -m umlpy run ...`` commands (hello
    programs, the default image boot), Python start-up included;
-4. the targets from the issue, PASS/MISS.
+4. the targets from the issues, PASS/MISS (including the cost of a traced
+   call against strace's).
 
 Medians of several repetitions.  Performance is measured here and never
 asserted in the tests (DESIGN.md, "Quality bars").  This is not a test: a
@@ -264,6 +265,7 @@ def main():
             ("bare C tracer, split CPUs", [tracer, "--split-cpu"], 10 ** 5),
             ("umlpy --platform c", umlpy + ["--platform", "c"], 2 * 10 ** 5),
             ("umlpy --platform python", umlpy + ["--platform", "python"], 2 * 10 ** 4),
+            ("umlpy trace -f -o /dev/null", [PY, "-m", "umlpy", "trace", "-f", "-o", "/dev/null"], 10 ** 5),
             ("strace -f -o /dev/null", ["strace", "-f", "-o", "/dev/null"], 10 ** 5),
             ("proot", ["proot"], 10 ** 5),
             ("qemu-x86_64 (user mode)", ["qemu-x86_64"], 10 ** 6),
@@ -277,7 +279,12 @@ def main():
         py_loops = [Loop(name, prefix, grnd, n) for name, prefix, n in (
             ("native", [], 10 ** 6),
             ("umlpy --platform c", umlpy + ["--platform", "c"], 2 * 10 ** 4),
-            ("umlpy --platform python", umlpy + ["--platform", "python"], 2 * 10 ** 4))]
+            ("umlpy --platform python", umlpy + ["--platform", "python"], 2 * 10 ** 4),
+            ("umlpy trace -f -o /dev/null", [PY, "-m", "umlpy", "trace", "-f", "-o", "/dev/null"], 2 * 10 ** 4),
+            ("strace -f -o /dev/null", ["strace", "-f", "-o", "/dev/null"], 10 ** 5))]
+        for lp in py_loops:
+            if not installed(lp.prefix):
+                lp.error = "not installed"
         measure([lp for lp in loops + py_loops if lp.error is None])
 
         results = {lp.name: (lp.n, lp.us()) for lp in loops if lp.error is None}
@@ -369,6 +376,12 @@ def main():
     h = walls.get("umlpy run hello")
     target("umlpy run hello < %.0f ms wall" % TARGET_HELLO_MS,
            None if h is None else h < TARGET_HELLO_MS, "%.1f ms" % h if h else "not measured")
+    for label, table in (("getppid", results), ("getrandom", py_results)):
+        ut = table.get("umlpy trace -f -o /dev/null")
+        st = table.get("strace -f -o /dev/null")
+        target("traced %s cheaper per call than strace -f" % label,
+               None if not (ut and st) else ut[1] < st[1],
+               "%s vs %s us" % (fmt_us(ut[1]), fmt_us(st[1])) if ut and st else "not measured")
     print()
     print("bench: %.0f s; load avg at end %.2f" % (time.perf_counter() - t_start, os.getloadavg()[0]))
     return 0

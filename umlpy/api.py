@@ -152,8 +152,10 @@ class Machine:
         kexec.start_regs(ctx, res.entry, res.sp)
         k.update_fast(t)
         if k.tracer is not None:
+            # The pointers as the new image has them: AT_EXECFN, argv and envp on its stack.
             envp_addr = res.sp + 8 * (len(bargv) + 2)
-            k.tracer.initial_exec(t, bprog, bargv, len(env), envp_addr)
+            execfn = dict(res.auxv).get(31, 0)
+            k.tracer.initial_exec(t, bprog, bargv, len(env), envp_addr, (execfn, res.sp + 8, envp_addr))
         k.runq.append(t)
         return t
 

@@ -157,3 +157,90 @@ def test_default_image_init(guest_bin, rootfs, platform):
         assert "init: /bin/%s exited with status 0" % prog in out
     assert "init: /bin/auxv exited with status 0" in out
     assert out.splitlines()[-1] == "init: all done"
+
+
+# A freestanding probe: one system call per line, "name result"; errors are
+# -errno, so the native and guest runs must print exactly the same lines.
+PROBE_SOURCE = r"""
+static char obuf[8192];
+static unsigned long olen;
+static void out(const char *s) { while (*s) obuf[olen++] = *s++; }
+static void num(long v)
+{
+    char t[24]; int n = 0;
+    unsigned long u = v < 0 ? -(unsigned long)v : (unsigned long)v;
+    if (v < 0) obuf[olen++] = '-';
+    do { t[n++] = '0' + u % 10; u /= 10; } while (u);
+    while (n) obuf[olen++] = t[--n];
+}
+static void show(const char *name, long r) { out(name); out(" "); num(r); out("\n"); }
+static void ok(const char *name, long r) { out(name); out(r >= 0 ? " ok\n" : " failed\n"); }
+struct timespec { long sec, nsec; };
+long main(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    char buf[64];
+    int p[2];
+    struct timespec bad_ts = { 0, 2000000000L };
+    unsigned long act[4] = { 1, 0, 0, 0 };
+    show("close(-1)", sc1(3, -1));
+    show("close(999)", sc1(3, 999));
+    show("read(77)", sc3(0, 77, buf, 1));
+    show("dup(77)", sc1(32, 77));
+    show("dup2(1,1)", sc2(33, 1, 1));
+    show("open(/)", sc2(2, "/", 0));
+    show("close(3)", sc1(3, 3));
+    show("open(missing)", sc2(2, "/umlpy-probe-missing", 0));
+    show("open(missing/x)", sc2(2, "/umlpy-probe-missing/x", 0));
+    show("open(/,O_WRONLY)", sc2(2, "/", 1));
+    show("open(\"\")", sc2(2, "", 0));
+    show("mprotect(unmapped)", sc3(10, 0x10000, 4096, 1));
+    show("munmap(unmapped)", sc2(11, 0x10000, 4096));
+    long m = sc6(9, 0, 8192, 3, 0x22, -1, 0);
+    ok("mmap(anon)", m);
+    if (m > 0) {
+        ((volatile char *)m)[4096] = 7;
+        show("mprotect(m,RO)", sc3(10, m, 4096, 1));
+        show("munmap(m)", sc2(11, m, 8192));
+    }
+    show("mmap(bad fd)", sc6(9, 0, 4096, 1, 0x02, 77, 0));
+    show("mmap(bad flags)", sc6(9, 0, 4096, 1, 0x03, -1, 0));
+    show("kill(self,0)", sc2(62, sc0(39), 0));
+    show("kill(self,99)", sc2(62, sc0(39), 99));
+    show("rt_sigaction(SIGKILL)", sc4(13, 9, act, 0, 8));
+    show("rt_sigaction(0)", sc4(13, 0, act, 0, 8));
+    show("rt_sigaction(bad size)", sc4(13, 10, act, 0, 7));
+    show("nanosleep(bad ns)", sc2(35, &bad_ts, 0));
+    show("clock_gettime(999)", sc2(228, 999, buf));
+    show("getcwd(size 1)", sc2(79, buf, 1));
+    show("getcwd", sc2(79, buf, 64) > 0);
+    show("sched_yield", sc0(24));
+    show("uname(bad ptr)", sc1(63, 0x10));
+    show("pipe", sc1(22, p));
+    show("write(pipe)", sc3(1, p[1], "abc", 3));
+    show("read(pipe)", sc3(0, p[0], buf, 64));
+    show("write(pipe read end)", sc3(1, p[0], "abc", 3));
+    show("lseek(pipe)", sc3(8, p[0], 0, 0));
+    show("ioctl(pipe,TCGETS)", sc3(16, p[0], 0x5401, buf));
+    show("fcntl(77,F_GETFD)", sc2(72, 77, 1));
+    show("fcntl(pipe,F_GETFD)", sc2(72, p[0], 1));
+    show("access(/)", sc2(21, "/", 0));
+    show("chdir(missing)", sc1(80, "/umlpy-probe-missing"));
+    show("execve(missing)", sc3(59, "/umlpy-probe-missing", 0, 0));
+    show("wait4(-1)", sc4(61, -1, 0, 0, 0));
+    show("getrlimit(99)", sc2(97, 99, buf));
+    ok("brk(0)", sc1(12, 0));
+    show("exit code follows", 0);
+    sc3(1, 1, obuf, olen);
+    return 3;
+}
+"""
+
+
+def test_syscall_probe(build_guest, platform):
+    prog = build_guest(PROBE_SOURCE, "probe")
+    native = run_native([prog], cwd="/")
+    assert native.returncode == 3, native.stderr
+    guest = umlpy.run([prog], platform=platform)
+    assert guest.stdout.decode().splitlines() == native.stdout.decode().splitlines()
+    assert guest.returncode == 3

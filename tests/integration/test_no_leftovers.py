@@ -116,22 +116,28 @@ struct rlimit { unsigned long cur, max; };
 struct timespec { long sec, nsec; };
 long main(int argc, char **argv)
 {
-    long limit = 50;
+    long limit = argc > 1 ? 0 : 50;             /* any argument: keep the default limit */
     (void)argv;
-    if (argc > 1)
-        limit = 0;                  /* any argument: keep the default limit */
     if (limit) {
         struct rlimit rl = { limit, limit };
         long r = sc4(302, 0, 6, &rl, 0);        /* prlimit64(0, RLIMIT_NPROC, &rl, 0) */
         if (r < 0)
             return 200;
     }
+    /* Children wait for EOF on a pipe (deterministic: none exits before the
+     * storm is over, whatever the speed of fork), then nap and exit. */
+    int p[2];
+    if (sc1(22, p) < 0)                         /* pipe */
+        return 203;
     long n = 0, err = 0;
     for (;;) {
         long pid = sc0(57);                     /* fork */
         if (pid == 0) {
-            struct timespec ts = { 0, 200 * 1000 * 1000 };
-            sc2(35, &ts, 0);                    /* nanosleep(200 ms) */
+            char c;
+            sc1(3, p[1]);
+            sc3(0, p[0], &c, 1);                /* read: blocks until the parent closes */
+            struct timespec ts = { 0, 10 * 1000 * 1000 };
+            sc2(35, &ts, 0);                    /* nanosleep(10 ms) */
             sc1(60, 0);
         }
         if (pid < 0) {
@@ -140,13 +146,14 @@ long main(int argc, char **argv)
         }
         n++;
     }
+    sc1(3, p[1]);
     long reaped = 0;
     int status;
     while (sc4(61, -1, &status, 0, 0) > 0)     /* wait4(-1) until ECHILD */
         reaped++;
     if (reaped != n)
         return 201;
-    if (n < 2)
+    if (limit && n != limit - 1)
         return 202;
     return err;                                 /* 11 = EAGAIN */
 }
@@ -159,6 +166,52 @@ def test_fork_storm(build_guest, platform):
     res = umlpy.run([prog], platform=platform)
     assert res.returncode == 11, (res.returncode, res.stderr)   # EAGAIN
     assert_no_new_descendants(before)
+
+
+# Children that exit at once and are never reaped during the storm: on Linux a
+# zombie still counts toward RLIMIT_NPROC until its parent reaps it, so fork
+# must fail after limit - 1 children, however quickly they exit.
+ZOMBIE_STORM = r"""
+struct rlimit { unsigned long cur, max; };
+struct timespec { long sec, nsec; };
+long main(int argc, char **argv)
+{
+    (void)argc; (void)argv;
+    struct timespec ts = { 0, 2 * 1000 * 1000 };
+    struct rlimit rl = { 20, 20 };
+    if (sc4(302, 0, 6, &rl, 0) < 0)
+        return 200;
+    long n = 0, err = 0;
+    for (; n < 150; n++) {
+        long pid = sc0(57);
+        if (pid == 0)
+            sc1(60, 0);
+        if (pid < 0) {
+            err = -pid;
+            break;
+        }
+        sc2(35, &ts, 0);                        /* let the child run and die */
+    }
+    int status;
+    while (sc4(61, -1, &status, 0, 0) > 0)
+        ;
+    if (!err)
+        return 99;                              /* the limit never applied */
+    return n == 19 ? err : 98;
+}
+"""
+
+
+@pytest.mark.xfail(reason="zombies do not count toward RLIMIT_NPROC/MAX_TASKS: "
+                          "Kernel.exit_task deletes the task from k.tasks at exit, not at reap "
+                          "(umlpy/kernel/kernel.py:466, checked in umlpy/kernel/fork.py:55)",
+                   strict=True)
+def test_zombies_count_toward_nproc(build_guest):
+    prog = build_guest(ZOMBIE_STORM, "zombiestorm")
+    before = descendants()
+    res = umlpy.run([prog], platform="c")
+    assert_no_new_descendants(before)
+    assert res.returncode == 11, res.returncode   # EAGAIN after 19 children
 
 
 # --- the supervisor as a separate process, signalled --------------------------

@@ -153,3 +153,6 @@ class MCL(enum.IntFlag):
     MCL_CURRENT = 1
     MCL_FUTURE = 2
     MCL_ONFAULT = 4
+
+#: The "file mapping" type: no bit set (compatibility name, asm-generic/mman-common.h).
+MAP_FILE = 0

@@ -297,3 +297,7 @@ SIGSTKSZ = 8192
 
 #: sizeof(siginfo_t).
 SIGINFO_SIZE = 128
+
+#: An obsolete sa_flags bit (the opposite of SA_RESTART) that strace still names;
+#: not part of SA so that SA's names stay the ones the kernel accepts.
+SA_INTERRUPT = 0x20000000

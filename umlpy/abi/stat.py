@@ -178,3 +178,17 @@ def pack_statfs(f_type: int, *, bsize=4096, blocks=0, bfree=0, bavail=0, files=0
     """``struct statfs`` (120 bytes)."""
     return _STATFS.pack(f_type, bsize, blocks, bfree, bavail, files, ffree,
                         fsid[0], fsid[1], namelen, bsize, flags, 0, 0, 0, 0)
+
+# The rest of statfs's f_flags (linux/statfs.h) and magics (linux/magic.h).
+ST_RDONLY = 0x0001
+ST_SYNCHRONOUS = 0x0010
+ST_VALID = 0x0020
+ST_MANDLOCK = 0x0040
+ST_NOATIME = 0x0400
+ST_NODIRATIME = 0x0800
+ST_RELATIME = 0x1000
+EXT2_SUPER_MAGIC = 0xEF53
+
+# statx masks not above (linux/stat.h): STATX_ALL is deprecated but still named.
+STATX_ALL = 0x0FFF
+STATX_DIOALIGN = 0x2000

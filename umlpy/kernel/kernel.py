@@ -247,6 +247,10 @@ class Kernel:
                 return
 
     def _ret_to_user(self, t: Task):
+        if t.ignored_signals:
+            for signo, info in t.ignored_signals:
+                self.tracer.signal(t, signo, info)
+            t.ignored_signals.clear()
         if (t.pending | t.group.pending) & ~t.sigmask or (t.pending | t.group.pending) & sigs.UNBLOCKABLE:
             self.deliver_signals(t)
 
@@ -372,6 +376,10 @@ class Kernel:
             g.pending &= ~sigs.bit(signo)
             for tt in tasks:
                 tt.pending &= ~sigs.bit(signo)
+            if self.tracer is not None and tasks:
+                # A tracer sees ignored signals too (as ptrace reports them, when the
+                # task next returns to user mode), then they vanish.
+                tasks[0].ignored_signals.append((signo, info or (signo, 0, 0, 0, 0)))
             return
         for tt in tasks:
             if tt.state == TaskState.BLOCKED and not (tt.sigmask & sigs.bit(signo)):
@@ -387,15 +395,18 @@ class Kernel:
         t.blocked_on = None
         t.restart = False
         t.sleep_deadline = None
+        partial = t.write_progress
+        t.write_progress = 0
         cleanup = getattr(t, "futex_cleanup", None)
         if cleanup is not None:
             t.futex_cleanup = None
             t.futex_wait = None
             cleanup()
-        t.ctx.regs.rax = (-EINTR) & _M64
+        ret = partial if partial else -EINTR      # a write cut by a signal returns what it wrote
+        t.ctx.regs.rax = ret & _M64
         if self.tracer is not None and t.in_syscall:
             t.in_syscall = False
-            self.tracer.syscall_exit(t, t.ctx.regs.orig_rax, SysArgs.from_regs(t.ctx.regs), -EINTR)
+            self.tracer.syscall_exit(t, t.ctx.regs.orig_rax, SysArgs.from_regs(t.ctx.regs), ret)
         self.runq.append(t)
         del wq
 
@@ -502,8 +513,9 @@ class Kernel:
         if g.exit_signal == sigs.SIGCHLD and (act.handler == sigs.SIG_IGN or act.flags & 0x2):  # SA_NOCLDWAIT
             self._reap(g)
         elif g.exit_signal:
-            self.send_signal(parent, g.exit_signal, (g.exit_signal, 1 if not g.exit_status & 0x7F else 2,
-                                                     0, g.tgid, g.exit_status))
+            st = g.exit_status
+            code, status = (1, (st >> 8) & 0xFF) if not st & 0x7F else (2, st & 0x7F)   # CLD_EXITED/KILLED
+            self.send_signal(parent, g.exit_signal, (g.exit_signal, code, 0, g.tgid, status))
         self.child_wait[parent.tgid].notify()
 
     def _reap(self, g: ThreadGroup):

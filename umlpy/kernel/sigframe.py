@@ -23,6 +23,8 @@ _SIGCONTEXT = struct.Struct("<18Q4H5Q64x")
 _UC_HEAD = struct.Struct("<QQQi4xQ")        # uc_flags, uc_link, uc_stack{ss_sp, ss_flags, ss_size}
 UCONTEXT_SIZE = _UC_HEAD.size + _SIGCONTEXT.size + 8
 FRAME_SIZE = 8 + UCONTEXT_SIZE + SIGINFO_SIZE
+#: Where uc_sigmask lies from the ucontext's start (what rsp points at in rt_sigreturn).
+UC_SIGMASK_OFFSET = _UC_HEAD.size + _SIGCONTEXT.size
 assert _SIGCONTEXT.size == 256 and UCONTEXT_SIZE == 304
 _EFLAGS_USER = 0x50DD5   # CF PF AF ZF SF TF DF OF NT RF AC: what sigreturn may change
 USER_CS, USER_SS = 0x33, 0x2B

@@ -161,6 +161,8 @@ class Task:
         self.last_fault = (0, 0, 0)   # is_write, addr, trap_no
         self.sigframes = []           # saved FPU states of the signal frames in use
         self.in_syscall = False       # a traced syscall is parked (blocked) mid-way
+        self.write_progress = 0       # bytes a blocking pipe write has written so far
+        self.ignored_signals = []     # (signo, info) discarded, still to be shown to a tracer
         self.trace_resume = None      # (nr, args) of a call whose result the tracer still owes
         self.kernel = None
 

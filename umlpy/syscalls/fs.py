@@ -85,12 +85,31 @@ def _write_file(t, f, data: bytes) -> int:
 
 
 def write(t, a):
+    """Write implements write(2).
+
+    A blocking write to a pipe returns only when everything is written (or a
+    signal comes): the task parks between chunks, keeping its progress.
+    """
     f = t.files.get(a.fd(0))
     n = min(a.size(2), MAX_RW)
-    data = t.mm.read(a.ptr(1), n) if n else b""
     if not f.writable:
         raise E(errno.EBADF)
-    return _write_file(t, f, data)
+    done = t.write_progress
+    t.write_progress = 0
+    data = t.mm.read(a.ptr(1) + done, n - done) if n > done else b""
+    try:
+        done += _write_file(t, f, data)
+    except WouldBlock:
+        t.write_progress = done
+        raise
+    except SyscallError:
+        if done:
+            return done
+        raise
+    if done < n and getattr(f, "pipe", None) is not None and not f.nonblocking:
+        t.write_progress = done
+        raise WouldBlock(f.waitq)
+    return done
 
 
 def _iovecs(t, ptr, cnt):

@@ -111,6 +111,8 @@ def parse_signal_set(text: str) -> frozenset:
         item = item.strip().upper()
         if item == "ALL":
             sigs |= set(range(1, 65))
+        elif item == "NONE":
+            continue
         elif item.isdigit():
             sigs.add(int(item))
         else:

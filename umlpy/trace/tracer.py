@@ -75,6 +75,15 @@ class _Ctx:
             return s[:limit], False
         return s, True
 
+    def sigreturn_mask(self):
+        """The signal mask rt_sigreturn will restore: uc_sigmask of the frame at rsp."""
+        try:
+            from umlpy.kernel.sigframe import UC_SIGMASK_OFFSET
+            data = self.t.mm.read(self.t.ctx.regs.rsp + UC_SIGMASK_OFFSET, 8)
+        except Exception:
+            return None
+        return int.from_bytes(data, "little")
+
     def fd_path(self, fd):
         if fd == -100:      # AT_FDCWD: the working directory
             try:
@@ -138,14 +147,15 @@ class Tracer:
         return k.realtime_ns(), k.now_ns()
 
     # --- kernel hooks ---------------------------------------------------------------
-    def initial_exec(self, t, program: bytes, argv: list, envc: int, envp_addr: int):
+    def initial_exec(self, t, program: bytes, argv: list, envc: int, envp_addr: int, raw=None):
         """The first process, as if it had been started by execve(2) (strace's first line)."""
         self.live.add(t.tid)
         real, mono = self._now()
-        args = ["".join(quote_bytes(program, self.opts.strsize, complete=True)),
+        args = [quote_bytes(program, 1 << 20, complete=True),      # paths are never cut
                 "[" + ", ".join(quote_bytes(a, self.opts.strsize, complete=True) for a in argv) + "]",
                 "%#x /* %d var%s */" % (envp_addr, envc, "" if envc == 1 else "s")]
-        c = Call(t.tid, t.tgid, 59, "execve", (0,) * 6, args, real, mono, self._shown("execve"))
+        c = Call(t.tid, t.tgid, 59, "execve", tuple(raw or (0, 0, envp_addr)) + (0, 0, 0), args, real, mono,
+                 self._shown("execve"))
         c.ret, c.ret_text = 0, "0"
         if c.shown:
             for w in self.writers:
@@ -287,7 +297,6 @@ class Tracer:
     def task_exit(self, t):
         if t.tid not in self.live:
             return
-        self.live.discard(t.tid)
         c = self.calls.pop(t.tid, None)
         g = t.group
         if c is not None:
@@ -303,6 +312,7 @@ class Tracer:
         real, _ = self._now()
         for w in self.writers:
             w.on_task_exit(t, status, real, len(self.live))
+        self.live.discard(t.tid)
 
     def group_exit(self, g):
         pass

@@ -22,7 +22,11 @@ class Output:
         self.fd = fd
         self.func = func
         self.path = path
-        self.f = open(path, "w") if path is not None else None
+        self.f = None
+        if path is not None:          # fail now (bad path) but create it at the first write
+            d = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(d):
+                raise FileNotFoundError(2, "No such file or directory", path)
 
     @classmethod
     def open(cls, path, func=None):
@@ -33,7 +37,9 @@ class Output:
         return cls(fd=2)
 
     def write(self, text: str):
-        if self.f is not None:
+        if self.path is not None:
+            if self.f is None:
+                self.f = open(self.path, "w")
             self.f.write(text)
         elif self.func is not None:
             self.func(text.encode(errors="surrogateescape"))
@@ -56,6 +62,7 @@ class Output:
         if self.f is not None:
             self.f.close()
             self.f = None
+        self.path = None
 
 
 class TextWriter:
@@ -82,8 +89,11 @@ class TextWriter:
     def _leader(self, t, real_ns) -> str:
         parts = []
         o = self.opts
-        if o.follow_forks and not o.output_separately and len(self.live) > 1:
-            parts.append("[pid %5d] " % t.tid)
+        if o.follow_forks and not o.output_separately:
+            if o.output:
+                parts.append("%-5d " % t.tid)        # strace -f -o FILE: every line
+            elif len(self.live) > 1:
+                parts.append("[pid %5d] " % t.tid)
         if o.timestamps:
             sec, ns = divmod(real_ns, 10 ** 9)
             if o.timestamps >= 3:
@@ -209,7 +219,8 @@ class JsonWriter:
 
     def on_exit(self, t, c):
         obj = {"type": "syscall", "pid": c.pid, "tid": c.tid, "syscall": c.name, "nr": c.nr,
-               "args": c.enter + c.exit, "raw_args": list(c.raw), "ret": c.ret,
+               "args": c.enter + c.exit, "raw_args": list(c.raw) if c.raw is not None else None,
+               "ret": c.ret,
                "errno": ERRNO_NAMES.get(c.errno) if c.errno else None,
                "start": c.start_ns / 1e9, "duration": c.dur_ns / 1e9,
                "fast_path": c.fast, "injected": c.injected}

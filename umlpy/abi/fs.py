@@ -1,0 +1,45 @@
+"""File-system call flags that have no header of their own in umlpy.abi:
+renameat2(2)'s (uapi ``linux/fs.h``), close_range(2)'s (uapi
+``linux/close_range.h``) and access(2)'s modes (``R_OK``..., POSIX
+``<unistd.h>``; the kernel checks them against ``S_IRWXO`` in
+``fs/open.c``)."""
+
+import enum
+
+
+class RENAME(enum.IntFlag):
+    RENAME_NOREPLACE = 1 << 0
+    RENAME_EXCHANGE = 1 << 1
+    RENAME_WHITEOUT = 1 << 2
+
+
+RENAME_NOREPLACE = RENAME.RENAME_NOREPLACE
+RENAME_EXCHANGE = RENAME.RENAME_EXCHANGE
+RENAME_WHITEOUT = RENAME.RENAME_WHITEOUT
+
+
+class CLOSE_RANGE(enum.IntFlag):
+    CLOSE_RANGE_UNSHARE = 1 << 1
+    CLOSE_RANGE_CLOEXEC = 1 << 2
+
+
+CLOSE_RANGE_UNSHARE = CLOSE_RANGE.CLOSE_RANGE_UNSHARE
+CLOSE_RANGE_CLOEXEC = CLOSE_RANGE.CLOSE_RANGE_CLOEXEC
+
+F_OK = 0
+
+
+class ACCESS(enum.IntFlag):
+    """access(2)/faccessat(2)'s mode (0 is F_OK)."""
+
+    R_OK = 4
+    W_OK = 2
+    X_OK = 1
+
+
+R_OK = ACCESS.R_OK
+W_OK = ACCESS.W_OK
+X_OK = ACCESS.X_OK
+
+#: Longest path the kernel accepts, the NUL included (uapi ``linux/limits.h``).
+PATH_MAX = 4096

@@ -1,0 +1,59 @@
+"""prctl(2) options (uapi ``linux/prctl.h``) and arch_prctl(2) codes
+(uapi ``asm/prctl.h``, x86-64)."""
+
+import enum
+
+
+class PR(enum.IntEnum):
+    """The prctl options umlpy names (a subset of linux/prctl.h)."""
+
+    PR_SET_PDEATHSIG = 1
+    PR_GET_PDEATHSIG = 2
+    PR_GET_DUMPABLE = 3
+    PR_SET_DUMPABLE = 4
+    PR_GET_KEEPCAPS = 7
+    PR_SET_KEEPCAPS = 8
+    PR_SET_NAME = 15
+    PR_GET_NAME = 16
+    PR_GET_SECCOMP = 21
+    PR_SET_SECCOMP = 22
+    PR_CAPBSET_READ = 23
+    PR_SET_TIMERSLACK = 29
+    PR_GET_TIMERSLACK = 30
+    PR_SET_MM = 35
+    PR_SET_CHILD_SUBREAPER = 36
+    PR_GET_CHILD_SUBREAPER = 37
+    PR_SET_NO_NEW_PRIVS = 38
+    PR_GET_NO_NEW_PRIVS = 39
+    PR_SET_THP_DISABLE = 41
+    PR_GET_THP_DISABLE = 42
+    PR_SET_VMA = 0x53564D41
+
+
+#: PR_SET_NAME/PR_GET_NAME's buffer (TASK_COMM_LEN).
+TASK_COMM_LEN = 16
+
+
+class ARCH(enum.IntEnum):
+    """arch_prctl(2) codes."""
+
+    ARCH_SET_GS = 0x1001
+    ARCH_SET_FS = 0x1002
+    ARCH_GET_FS = 0x1003
+    ARCH_GET_GS = 0x1004
+    ARCH_GET_CPUID = 0x1011
+    ARCH_SET_CPUID = 0x1012
+    ARCH_GET_XCOMP_SUPP = 0x1021
+    ARCH_GET_XCOMP_PERM = 0x1022
+    ARCH_REQ_XCOMP_PERM = 0x1023
+    ARCH_MAP_VDSO_X32 = 0x2001
+    ARCH_MAP_VDSO_32 = 0x2002
+    ARCH_MAP_VDSO_64 = 0x2003
+
+
+ARCH_SET_GS = ARCH.ARCH_SET_GS
+ARCH_SET_FS = ARCH.ARCH_SET_FS
+ARCH_GET_FS = ARCH.ARCH_GET_FS
+ARCH_GET_GS = ARCH.ARCH_GET_GS
+ARCH_GET_CPUID = ARCH.ARCH_GET_CPUID
+ARCH_SET_CPUID = ARCH.ARCH_SET_CPUID
