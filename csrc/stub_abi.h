@@ -6,9 +6,10 @@
  *
  * Only plain #defines and structs here: cffi parses this file as is.
  */
-#define STUB_CODE          0x7ffff0000000UL  /* text, linked here (stub.lds)   */
+#define STUB_CODE          0x7ffb00000000UL  /* text, linked here (stub.lds): below the
+                                                host's 16 GiB stack randomization window */
 #define STUB_CODE_SIZE     0x10000UL         /* seccomp allows syscalls here only */
-#define STUB_DATA          0x7ffff0100000UL  /* control page + stack, MAP_SHARED */
+#define STUB_DATA          0x7ffb00100000UL  /* control page + stack, MAP_SHARED */
 #define STUB_DATA_SIZE     0x10000UL
 #define STUB_PHYSMEM_FD    3
 #define STUB_MAGIC         0x62757473796d6c75UL /* "umlystub" */

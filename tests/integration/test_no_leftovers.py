@@ -202,10 +202,6 @@ long main(int argc, char **argv)
 """
 
 
-@pytest.mark.xfail(reason="zombies do not count toward RLIMIT_NPROC/MAX_TASKS: "
-                          "Kernel.exit_task deletes the task from k.tasks at exit, not at reap "
-                          "(umlpy/kernel/kernel.py:466, checked in umlpy/kernel/fork.py:55)",
-                   strict=True)
 def test_zombies_count_toward_nproc(build_guest):
     prog = build_guest(ZOMBIE_STORM, "zombiestorm")
     before = descendants()

@@ -124,9 +124,6 @@ def _stub_ranges():
     return ranges
 
 
-@pytest.mark.xfail(reason="the stub is linked at 0x7ffff0000000, inside the host's stack "
-                          "randomization window: ~1 in 40,000 stub starts dies of SIGSEGV "
-                          "(csrc/stub.lds, umlpy/abi/memory.py STUB_BASE)", strict=True)
 def test_stub_outside_host_stack_window():
     from umlpy.abi import memory
     window_lo = memory.HOST_TASK_SIZE - STACK_RND_WINDOW - STACK_MAX_INITIAL

@@ -13,7 +13,10 @@ PAGE_MASK = ~(PAGE_SIZE - 1)
 HOST_TASK_SIZE = 0x7FFFFFFFF000
 
 #: Start of the stub's reserved range; also the end of the guest's usable range.
-STUB_BASE = 0x7FFFF0000000
+#: Below the 16 GiB window in which Linux puts a new process's stack at random
+#: (and a 4 GiB margin for the stack itself): the stub's text is loaded at a
+#: fixed address after its stack is placed, and must never collide with it.
+STUB_BASE = 0x7FFB00000000
 #: The stub's code (linked here, see csrc/stub.lds).
 STUB_CODE = STUB_BASE
 STUB_CODE_SIZE = 0x10000
@@ -26,7 +29,7 @@ TASK_SIZE = STUB_BASE
 MMAP_MIN_ADDR = 0x10000
 
 #: Fixed guest layout (deterministic by default; no ASLR in the guest).
-STACK_TOP = 0x7FFFE0000000
+STACK_TOP = STUB_BASE - 0x10000000
 STACK_SIZE = 8 << 20            # RLIMIT_STACK default, mapped whole
 MMAP_BASE = STACK_TOP - STACK_SIZE - (128 << 20)
 ELF_ET_DYN_BASE = 0x555555554000  # where static-PIE programs are loaded

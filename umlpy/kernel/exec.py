@@ -7,14 +7,13 @@ so a failing execve returns an errno to a caller that is still intact.
 
 import errno
 
-from umlpy.errors import GuestLoadError, SyscallError
+from umlpy.abi.fcntl import AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW
+from umlpy.errors import GuestLoadError, PlatformError, SyscallError
 from umlpy.loader.elf import ElfError, load_elf, parse_elf
 from umlpy.mm.mm import MM
 
 from .task import TaskState
 
-AT_EMPTY_PATH = 0x1000
-AT_SYMLINK_NOFOLLOW = 0x100
 USER_CS, USER_SS = 0x33, 0x2B
 MAX_INTERP_DEPTH = 4
 
@@ -45,7 +44,11 @@ def prepare_image(t, data: bytes, what: str):
 def load_into_new_mm(t, img, interp, argv, envp, execfn: bytes):
     """A new MM holding the loaded image, and the LoadResult."""
     k = t.kernel
-    host = k.platform.new_address_space()
+    try:
+        host = k.platform.new_address_space()
+    except PlatformError as e:
+        k.warn("cannot start a host process for execve: %s" % e)
+        raise SyscallError(errno.ENOMEM) from None
     mm = MM(k.frames, host)
     mm.users = 1
     try:

@@ -8,36 +8,15 @@ the same stub with its own register set.
 import errno
 import struct
 
-from umlpy.errors import SyscallError
+from umlpy.errors import PlatformError, SyscallError
 
 from .task import FsContext, SignalHandlers, TaskState
 
-CLONE_VM = 0x100
-CLONE_FS = 0x200
-CLONE_FILES = 0x400
-CLONE_SIGHAND = 0x800
-CLONE_PIDFD = 0x1000
-CLONE_PTRACE = 0x2000
-CLONE_VFORK = 0x4000
-CLONE_PARENT = 0x8000
-CLONE_THREAD = 0x10000
-CLONE_NEWNS = 0x20000
-CLONE_SYSVSEM = 0x40000
-CLONE_SETTLS = 0x80000
-CLONE_PARENT_SETTID = 0x100000
-CLONE_CHILD_CLEARTID = 0x200000
-CLONE_DETACHED = 0x400000
-CLONE_UNTRACED = 0x800000
-CLONE_CHILD_SETTID = 0x1000000
-CLONE_NEWCGROUP = 0x02000000
-CLONE_NEWUTS = 0x04000000
-CLONE_NEWIPC = 0x08000000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
-CLONE_IO = 0x80000000
-_NAMESPACES = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER
-               | CLONE_NEWPID | CLONE_NEWNET)
+from umlpy.abi.clone import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS,
+                              CLONE_NAMESPACES as _NAMESPACES, CLONE_NEWUSER, CLONE_PARENT,
+                              CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD,
+                              CLONE_VFORK, CLONE_VM)
+
 MAX_TASKS = 4096
 
 
@@ -52,7 +31,11 @@ def do_clone(t, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
         raise SyscallError(errno.EPERM if flags & CLONE_NEWUSER == 0 else errno.EINVAL)
     if flags & CLONE_PIDFD:
         raise SyscallError(errno.EINVAL)
-    if len(k.tasks) >= MAX_TASKS or len(k.tasks) >= t.group.rlimits[6].cur:
+    # As on Linux, a process counts until it is reaped (zombies included).  Unlike
+    # Linux, RLIMIT_NPROC binds the guest's root too: each guest process is a host
+    # process, and the guest's uid 0 is no reason to spend more of them.
+    nproc = len(k.tasks) + sum(1 for g in k.groups.values() if g.zombie)
+    if nproc >= MAX_TASKS or nproc >= t.group.rlimits[6].cur:
         raise SyscallError(errno.EAGAIN)
 
     parent_group = t.group.parent if flags & (CLONE_PARENT | CLONE_THREAD) else t.group
@@ -63,7 +46,11 @@ def do_clone(t, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
         mm = t.mm
         mm.users += 1
     else:
-        host = k.platform.new_address_space()
+        try:
+            host = k.platform.new_address_space()
+        except PlatformError as e:
+            k.warn("cannot start a host process for fork: %s" % e)
+            raise SyscallError(errno.EAGAIN) from None
         try:
             mm = t.mm.fork(host)
         except BaseException:

@@ -18,6 +18,7 @@ import time
 
 from umlpy.abi.memory import PAGE_SIZE
 from umlpy.abi.syscall_nr import NR
+from umlpy.abi.wait import WNOHANG, WNOWAIT
 from umlpy.errors import PlatformError, SyscallError, UmlpyError
 from umlpy.fs.file import WaitQueue, WouldBlock
 from umlpy.fs.perm import Caller
@@ -30,8 +31,6 @@ from .task import Creds, SignalHandlers, Task, TaskState, ThreadGroup, default_r
 _M64 = (1 << 64) - 1
 EINTR = 4
 ECHILD = 10
-WNOHANG, WUNTRACED, WCONTINUED, WEXITED, WNOWAIT = 1, 2, 8, 4, 0x01000000
-__WALL, __WCLONE, __WNOTHREAD = 0x40000000, 0x80000000, 0x20000000
 USER_CS, USER_DS = 0x33, 0x2B
 #: How many slow-path system calls a task runs before others get the CPU.
 TIME_SLICE_CALLS = 64

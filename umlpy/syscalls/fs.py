@@ -9,6 +9,7 @@ import errno
 import struct
 
 from umlpy.abi.fcntl import AT_FDCWD
+from umlpy.abi.time import UTIME_NOW, UTIME_OMIT
 from umlpy.errors import SyscallError
 from umlpy.fs.file import WouldBlock
 from umlpy.fs.pipe import make_pipe
@@ -628,10 +629,6 @@ def fsync(t, a):
 
 def sync(t, a):
     return 0
-
-
-UTIME_NOW = (1 << 30) - 1
-UTIME_OMIT = (1 << 30) - 2
 
 
 def utimensat(t, a):

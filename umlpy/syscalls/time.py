@@ -13,10 +13,12 @@ from umlpy.fs.file import WouldBlock
 from .table import partial, supported
 
 E = SyscallError
-CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID = 0, 1, 2, 3
-CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME = 4, 5, 6, 7
-CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM, CLOCK_TAI = 8, 9, 11
-TIMER_ABSTIME = 1
+from umlpy.abi.random import GRND_INSECURE, GRND_RANDOM
+from umlpy.abi.time import (CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
+                            CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
+                            CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID,
+                            TIMER_ABSTIME)
+
 _TS = struct.Struct("<qq")
 
 
@@ -99,9 +101,6 @@ def clock_nanosleep(t, a):
             ns = max(0, ns - now_clk)
         t.sleep_deadline = t.kernel.now_ns() + ns
     return _sleep(t, clk, t.sleep_deadline, a.ptr(3))
-
-
-GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE = 1, 2, 4
 
 
 def getrandom(t, a):

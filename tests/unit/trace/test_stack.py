@@ -74,7 +74,7 @@ class StackTracer:
     def signal(self, t, signo, info):
         pass
 
-    def initial_exec(self, t, program, argv, envc, envp_addr):
+    def initial_exec(self, t, program, argv, envc, envp_addr, raw=None):
         pass
 
     def task_created(self, parent, child):
