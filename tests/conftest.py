@@ -17,6 +17,10 @@ import sys
 
 import pytest
 
+# Internal errors of umlpy raise (instead of failing the guest's call with EIO and
+# a warning), in this process and in the CLI subprocesses the tests start.
+os.environ.setdefault("UMLPY_DEBUG", "1")
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUEST_OUT = os.path.join(REPO, "guest_images", "build")
 GUEST_BIN = os.path.join(GUEST_OUT, "bin")

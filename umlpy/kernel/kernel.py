@@ -36,8 +36,8 @@ USER_CS, USER_DS = 0x33, 0x2B
 TIME_SLICE_CALLS = 64
 
 
-class GuestExit(Exception):
-    """Raised inside the run loop when the whole guest must stop."""
+#: What Kernel._invoke returns for a handler that parked its task.
+_BLOCKED = object()
 
 
 class Kernel:
@@ -265,34 +265,17 @@ class Kernel:
         if self.clock is not None:
             self.clock.tick()
         if tracer is None:
-            try:
-                ret = row.handler(t, args)
-            except SyscallError as e:
-                ret = -e.errno
-            except WouldBlock as wb:
-                self.block(t, wb.waitq)
-                return
-            except Exception as e:     # a bug of ours: the call fails, the guest goes on
-                ret = self.internal_error(t, row, e)
-            if ret is not None:
+            ret = self._invoke(t, row, args)
+            if ret is not None and ret is not _BLOCKED:
                 regs.rax = ret & _M64
             return
         injected = tracer.syscall_enter(t, nr, args, restarted=t.in_syscall)
         t.in_syscall = False
-        if injected is not None:
-            ret = injected
-        else:
-            try:
-                ret = row.handler(t, args)
-            except SyscallError as e:
-                ret = -e.errno
-            except WouldBlock as wb:
-                self.block(t, wb.waitq)
-                t.in_syscall = True
-                tracer.syscall_blocked(t, nr, args)
-                return
-            except Exception as e:
-                ret = self.internal_error(t, row, e)
+        ret = injected if injected is not None else self._invoke(t, row, args)
+        if ret is _BLOCKED:
+            t.in_syscall = True
+            tracer.syscall_blocked(t, nr, args)
+            return
         if ret is not None:
             regs.rax = ret & _M64
         elif t.state == TaskState.BLOCKED:      # vfork: the parent waits; its result is in rax
@@ -300,6 +283,18 @@ class Kernel:
             tracer.syscall_blocked(t, nr, args)
             return
         tracer.syscall_exit(t, nr, args, ret)
+
+    def _invoke(self, t: Task, row, args):
+        """Run a handler: its result, -errno, or _BLOCKED when the task was parked."""
+        try:
+            return row.handler(t, args)
+        except SyscallError as e:
+            return -e.errno
+        except WouldBlock as wb:
+            self.block(t, wb.waitq)
+            return _BLOCKED
+        except Exception as e:     # a bug of ours: the call fails, the guest goes on
+            return self.internal_error(t, row, e)
 
     def internal_error(self, t: Task, row, exc) -> int:
         """A handler raised something other than SyscallError: a bug in umlpy.

@@ -65,7 +65,32 @@ class Output:
         self.path = None
 
 
-class TextWriter:
+class Writer:
+    """The events a writer gets; each does nothing unless a writer wants it."""
+
+    def on_enter(self, t, c):
+        pass
+
+    def on_block(self, t, c):
+        pass
+
+    def on_drop(self, t, c):
+        pass
+
+    def on_exit(self, t, c):
+        pass
+
+    def on_signal(self, t, signo, info_text, real_ns):
+        pass
+
+    def on_task_exit(self, t, status, real_ns, nlive):
+        pass
+
+    def close(self):
+        pass
+
+
+class TextWriter(Writer):
     """strace's line syntax."""
 
     def __init__(self, opts, sink: Output, live=None):
@@ -134,9 +159,6 @@ class TextWriter:
         out.write(text)
         self.open[id(out)] = (t.tid, c)
 
-    def on_block(self, t, c):
-        pass   # strace prints <unfinished ...> only when another task's line comes
-
     def on_drop(self, t, c):
         out = self._out(t)
         cur = self.open.get(id(out))
@@ -198,7 +220,7 @@ class TextWriter:
         self.sink.flush()
 
 
-class JsonWriter:
+class JsonWriter(Writer):
     """One JSON object per event, one event per line (JSON Lines); field names are stable."""
 
     def __init__(self, opts, sink: Output):
@@ -207,15 +229,6 @@ class JsonWriter:
 
     def _emit(self, obj):
         self.sink.write(json.dumps(obj, separators=(",", ":")) + "\n")
-
-    def on_enter(self, t, c):
-        pass
-
-    def on_block(self, t, c):
-        pass
-
-    def on_drop(self, t, c):
-        pass
 
     def on_exit(self, t, c):
         obj = {"type": "syscall", "pid": c.pid, "tid": c.tid, "syscall": c.name, "nr": c.nr,
@@ -244,7 +257,7 @@ class JsonWriter:
         self.sink.flush()
 
 
-class TimelineWriter:
+class TimelineWriter(Writer):
     """A Chrome trace-event file (Perfetto, chrome://tracing): one track per task, one slice per call."""
 
     def __init__(self, path):
@@ -261,15 +274,6 @@ class TimelineWriter:
                             "args": {"name": "%s [%d]" % (comm, t.tid)}})
         self.events.append({"name": "process_name", "ph": "M", "pid": t.tgid, "tid": t.tid,
                             "args": {"name": "pid %d" % t.tgid}})
-
-    def on_enter(self, t, c):
-        pass
-
-    def on_block(self, t, c):
-        pass
-
-    def on_drop(self, t, c):
-        pass
 
     def on_exit(self, t, c):
         self._name(t)
