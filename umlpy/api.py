@@ -143,7 +143,10 @@ class Machine:
             img, interp = kexec.prepare_image(t, data, program)
         except SyscallError as e:
             raise UmlpyError("%s: its interpreter: %s" % (program, os.strerror(e.errno))) from None
-        mm, res = kexec.load_into_new_mm(t, img, interp, bargv, env, bprog)
+        try:
+            mm, res = kexec.load_into_new_mm(t, img, interp, bargv, env, bprog)
+        except SyscallError as e:
+            raise UmlpyError("%s: cannot be loaded: %s" % (program, os.strerror(e.errno))) from None
         t.mm = mm
         g.exe = guest_path.decode(errors="surrogateescape")
         g.cmdline = b"".join(a + b"\0" for a in bargv)

@@ -251,6 +251,12 @@ class File:
 class RegularFile(File):
     """A file over a node with ``read_at``/``write_at``/``size``."""
 
+    def mapping_source(self):
+        """What mmap reads pages from: an object with ``read_at(off, n)`` and
+        ``size()`` that stays valid after this description is closed (a guest
+        may close an fd right after mapping it)."""
+        return self.inode
+
     def read_at(self, off, n):
         return self.inode.read_at(off, n)
 

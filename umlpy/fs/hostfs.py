@@ -126,6 +126,9 @@ class HostFileHandle(RegularFile):
         os.close(self.fd)
         self.fd = -1
 
+    def mapping_source(self):
+        return HostMappingSource(os.dup(self.fd))
+
     def host_fileobj(self):
         """A seekable Python binary file on a duplicate of the host fd."""
         return os.fdopen(os.dup(self.fd), "rb")
@@ -189,3 +192,24 @@ def list_host_dir(host: bytes) -> list:
     except OSError as e:
         raise host_errno(e) from None
     return out
+
+
+class HostMappingSource:
+    """Pages of a host file for a guest mapping; owns its own fd, closed with it."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def read_at(self, off, n):
+        try:
+            return os.pread(self.fd, n, off)
+        except OSError as e:
+            raise host_errno(e) from None
+
+    def size(self):
+        return os.fstat(self.fd).st_size
+
+    def __del__(self):
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1

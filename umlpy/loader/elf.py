@@ -33,8 +33,6 @@ MAX_ARG_BYTES = 2 << 20
 #: struct rseq's size up to mm_cid, and its alignment (AT_RSEQ_FEATURE_SIZE/ALIGN).
 RSEQ_FEATURE_SIZE = 28
 RSEQ_ALIGN = 32
-#: Where the interpreter of a dynamic program is put.
-INTERP_BASE = 0x7FFFD0000000 - (64 << 20)
 
 
 class ElfError(GuestLoadError):
@@ -153,7 +151,12 @@ def load_elf(mm, img: ElfImage, argv: list, envp: list, execfn: bytes, *, creds,
     entry = img.entry + bias
     base = 0
     if interp is not None:
-        base = INTERP_BASE if interp.etype == ET_DYN else 0
+        base = 0
+        if interp.etype == ET_DYN:
+            # Where mmap would put it (top-down below the mmap base), as Linux does.
+            lo = min(page_align_down(s[0]) for s in interp.segments)
+            hi = max(page_align_up(s[0] + s[1]) for s in interp.segments)
+            base = mm.get_unmapped_area(0, hi - lo) - lo
         _map_image(mm, interp, base)
         start_entry = interp.entry + base
     else:

@@ -651,13 +651,81 @@ def utimensat(t, a):
     return 0
 
 
+# --- extended attributes: none are stored ------------------------------------------------
+XATTR_NAME_MAX = 255
+
+
+def _xattr_name(t, ptr):
+    name = t.mm.read_cstring(ptr, XATTR_NAME_MAX + 2)
+    if not name or len(name) > XATTR_NAME_MAX:
+        raise E(errno.ERANGE)
+    return name
+
+
+def _getxattr(t, a, follow):
+    t.kernel.vfs.stat(_caller(t), _path(t, a.ptr(0)), follow)
+    _xattr_name(t, a.ptr(1))
+    raise E(errno.ENODATA)
+
+
+def getxattr(t, a):
+    """Getxattr implements getxattr(2): no file has extended attributes (ENODATA)."""
+    return _getxattr(t, a, True)
+
+
+def lgetxattr(t, a):
+    return _getxattr(t, a, False)
+
+
+def fgetxattr(t, a):
+    t.files.get(a.fd(0))
+    _xattr_name(t, a.ptr(1))
+    raise E(errno.ENODATA)
+
+
+def listxattr(t, a):
+    t.kernel.vfs.stat(_caller(t), _path(t, a.ptr(0)), True)
+    return 0
+
+
+def llistxattr(t, a):
+    t.kernel.vfs.stat(_caller(t), _path(t, a.ptr(0)), False)
+    return 0
+
+
+def flistxattr(t, a):
+    t.files.get(a.fd(0))
+    return 0
+
+
+def _setxattr(t, a, follow):
+    t.kernel.vfs.stat(_caller(t), _path(t, a.ptr(0)), follow)
+    _xattr_name(t, a.ptr(1))
+    raise E(errno.EOPNOTSUPP)
+
+
+def setxattr(t, a):
+    """Setxattr implements setxattr(2): guest files take no extended attributes."""
+    return _setxattr(t, a, True)
+
+
+def lsetxattr(t, a):
+    return _setxattr(t, a, False)
+
+
+def fsetxattr(t, a):
+    t.files.get(a.fd(0))
+    _xattr_name(t, a.ptr(1))
+    raise E(errno.EOPNOTSUPP)
+
+
 # --- mmap support: a File as mm's MappableFile ------------------------------------------
 class FileMapping:
     """The MappableFile view of an open file, for mm."""
 
     def __init__(self, kernel, f):
         self.kernel = kernel
-        self.file = f
+        self.source = f.mapping_source()
         self.inode = f.inode
         self.name = f.path.decode(errors="replace")
         st = f.fstat()
@@ -666,22 +734,23 @@ class FileMapping:
 
     @property
     def size(self):
-        return self.inode.size() if hasattr(self.inode, "size") else self.file.size()
+        return self.source.size()
 
     def read_at(self, offset, n):
-        return self.inode.read_at(offset, n) if hasattr(self.inode, "read_at") else self.file.read_at(offset, n)
+        return self.source.read_at(offset, n)
 
     def shared_object(self, frames):
         cache = self.kernel.page_cache
         so = cache.get(id(self.inode))
         if so is None or so.released:
             inode = self.inode
+            source = self.source
 
             def fill(pgoff):
-                return inode.read_at(pgoff * 4096, 4096)
+                return source.read_at(pgoff * 4096, 4096)
 
             def writeback(pgoff, data):
-                size = inode.size()
+                size = source.size()
                 off = pgoff * 4096
                 if off < size and hasattr(inode, "write_at"):
                     try:
@@ -721,4 +790,12 @@ FAMILY = [
     supported("truncate", truncate), supported("ftruncate", ftruncate),
     partial("fsync", fsync, "guest files live in memory"), partial("fdatasync", fsync, "guest files live in memory"),
     partial("sync", sync, "guest files live in memory"), supported("utimensat", utimensat),
+    partial("getxattr", getxattr, "no extended attributes are stored: ENODATA"),
+    partial("lgetxattr", lgetxattr, "no extended attributes are stored: ENODATA"),
+    partial("fgetxattr", fgetxattr, "no extended attributes are stored: ENODATA"),
+    partial("listxattr", listxattr, "always an empty list"),
+    partial("llistxattr", llistxattr, "always an empty list"),
+    partial("flistxattr", flistxattr, "always an empty list"),
+    partial("setxattr", setxattr, "EOPNOTSUPP"), partial("lsetxattr", lsetxattr, "EOPNOTSUPP"),
+    partial("fsetxattr", fsetxattr, "EOPNOTSUPP"),
 ]

@@ -31,7 +31,7 @@ def mmap(t, a):
         mode = f.flags & _O_ACCMODE
         if mode == 1:                     # O_WRONLY
             raise E(errno.EACCES)
-        if f.inode is None or not hasattr(f.inode, "read_at") or not f.fstat().st_mode & 0o100000:
+        if not hasattr(f, "mapping_source") or (f.fstat().st_mode & 0o170000) != 0o100000:
             raise E(errno.ENODEV)
         backing = FileMapping(t.kernel, f)
         if (flags & MAP_TYPE) != 2 and mode != 2:   # shared mapping of a read-only fd
