@@ -17,7 +17,7 @@ deps:
 $(VENV)/.installed: setup.py csrc/stub.c csrc/shim.c csrc/shim.h csrc/stub_abi.h csrc/shim_build.py
 	@sh tools/install-deps.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[test]'
+	$(PY) -m pip install -q --disable-pip-version-check --config-settings editable_mode=compat -e '.[test]'
 	@$(PY) -m compileall -q umlpy >/dev/null
 	@touch $@
 

@@ -13,11 +13,16 @@ from umlpy.fs.file import WouldBlock
 from .table import partial, supported
 
 E = SyscallError
-from umlpy.abi.random import GRND_INSECURE, GRND_RANDOM
-from umlpy.abi.time import (CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
-                            CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME,
-                            CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID,
-                            TIMER_ABSTIME)
+from umlpy.abi import random as _grnd, time as _clk
+
+# Plain ints: IntEnum/IntFlag arithmetic costs microseconds on this hot path.
+GRND_INSECURE, GRND_RANDOM = int(_grnd.GRND_INSECURE), int(_grnd.GRND_RANDOM)
+(CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW,
+ CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, CLOCK_TAI,
+ CLOCK_THREAD_CPUTIME_ID, TIMER_ABSTIME) = map(int, (
+    _clk.CLOCK_BOOTTIME, _clk.CLOCK_BOOTTIME_ALARM, _clk.CLOCK_MONOTONIC, _clk.CLOCK_MONOTONIC_COARSE,
+    _clk.CLOCK_MONOTONIC_RAW, _clk.CLOCK_PROCESS_CPUTIME_ID, _clk.CLOCK_REALTIME, _clk.CLOCK_REALTIME_ALARM,
+    _clk.CLOCK_REALTIME_COARSE, _clk.CLOCK_TAI, _clk.CLOCK_THREAD_CPUTIME_ID, _clk.TIMER_ABSTIME))
 
 _TS = struct.Struct("<qq")
 
