@@ -32,6 +32,8 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
+from umlpy.syscalls.args import SysArgs
+
 from .format import fmt_hex, fmt_octal
 from .guest import M64, MAX_ARRAY, failed, fd_text, s32, s64  # noqa: F401  (re-exported)
 
@@ -74,11 +76,24 @@ class DecodeContext(Protocol):
     def fd_path(self, fd: int) -> str | None: ...
 
 
+_SPEC_CACHE: dict = {}      # name or number -> (Spec, index of its first "out" argument)
+
+
+def _lookup(name_or_nr):
+    """(spec, split) for a call, cached: the tracer asks several times per call."""
+    hit = _SPEC_CACHE.get(name_or_nr)
+    if hit is None:
+        from .specs import SPECS, unknown_spec
+        name = name_or_nr if isinstance(name_or_nr, str) else syscall_name(name_or_nr)
+        spec = SPECS.get(name)
+        if spec is None:
+            spec = unknown_spec()
+        hit = _SPEC_CACHE[name_or_nr] = (spec, _first_out(spec))
+    return hit
+
+
 def _spec(name_or_nr):
-    from .specs import SPECS, unknown_spec
-    name = name_or_nr if isinstance(name_or_nr, str) else syscall_name(name_or_nr)
-    spec = SPECS.get(name)
-    return spec if spec is not None else unknown_spec()
+    return _lookup(name_or_nr)[0]
 
 
 def nargs(name_or_nr) -> int:
@@ -90,18 +105,22 @@ def has_exit_args(name_or_nr, args) -> bool:
     """Whether arguments follow at exit: the entry part then ends with ", "
     (``read(3, <unfinished ...>``); use this rather than comparing with
     :func:`nargs`, since some calls print fewer arguments than they have."""
-    spec = _spec(name_or_nr)
+    spec, split = _lookup(name_or_nr)
     if spec.custom is not None:
         return spec.custom.has_exit(_norm(args))
-    return _split(spec) < spec.nargs
+    return split < spec.nargs
 
 
 def _norm(args) -> tuple:
+    if type(args) is SysArgs:       # the six registers as the kernel hands them: u64 already
+        return args
+    if len(args) == 6 and min(args) >= 0 and max(args) <= M64:
+        return tuple(args)          # registers as the kernel hands them: already u64
     a = tuple(int(x) & M64 for x in args)
     return a + (0,) * (6 - len(a))
 
 
-def _split(spec) -> int:
+def _first_out(spec) -> int:
     for k, dec in enumerate(spec.args[:spec.nargs]):
         if dec.phase == "out":
             return k
@@ -110,21 +129,20 @@ def _split(spec) -> int:
 
 def decode_enter(name_or_nr, ctx, args) -> list[str]:
     """The arguments printed when the call enters (all up to the first ``out`` one)."""
-    spec = _spec(name_or_nr)
+    spec, split = _lookup(name_or_nr)
     args = _norm(args)
     if spec.custom is not None:
         return spec.custom.enter(ctx, args)
-    return [dec.format(ctx, args, k, None) for k, dec in enumerate(spec.args[:_split(spec)])]
+    return [dec.format(ctx, args, k, None) for k, dec in enumerate(spec.args[:split])]
 
 
 def decode_exit(name_or_nr, ctx, args, ret) -> list[str]:
     """The remaining arguments, printed when the call returns ``ret`` (-errno on failure)."""
-    spec = _spec(name_or_nr)
+    spec, k0 = _lookup(name_or_nr)
     args = _norm(args)
     ret = None if ret is None else s64(ret)
     if spec.custom is not None:
         return spec.custom.exit(ctx, args, ret)
-    k0 = _split(spec)
     return [dec.format(ctx, args, k, ret) for k, dec in enumerate(spec.args[:spec.nargs]) if k >= k0]
 
 

@@ -13,6 +13,7 @@ IntEnum/IntFlag class is accepted too (dict order, then).
 """
 
 import enum
+import re
 from typing import Iterable, Mapping, Sequence, Union
 
 from umlpy.abi.flags import names_of
@@ -35,6 +36,10 @@ def pairs(table: Table) -> tuple[tuple[int, str], ...]:
     return tuple((int(v), n) for v, n in table)
 
 
+_HEX = ["\\x%02x" % b for b in range(256)]
+_NEEDS_ESCAPE = re.compile(rb'[^\x20-\x7e]|["\\]')
+
+
 def quote_bytes(data: bytes, limit: int, *, complete: bool, hexall: bool = False) -> str:
     """``data`` as a C string literal, strace style.
 
@@ -48,24 +53,24 @@ def quote_bytes(data: bytes, limit: int, *, complete: bool, hexall: bool = False
     data = bytes(data)
     shown = data[:max(limit, 0)]
     cut = len(data) > len(shown) or not complete
-    out = ['"']
+    tail = '"...' if cut else '"'
     if hexall:
-        out.extend("\\x%02x" % b for b in shown)
-    else:
-        n = len(shown)
-        for i, b in enumerate(shown):
-            esc = _ESCAPES.get(b)
-            if esc is not None:
-                out.append(esc)
-            elif 0x20 <= b < 0x7F:
-                out.append(chr(b))
-            elif i + 1 < n and 0x30 <= shown[i + 1] <= 0x37:
-                out.append("\\%03o" % b)
-            else:
-                out.append("\\%o" % b)
-    out.append('"')
-    if cut:
-        out.append("...")
+        return '"' + "".join([_HEX[b] for b in shown]) + tail
+    if not _NEEDS_ESCAPE.search(shown):           # the common case: plain printable text
+        return '"' + shown.decode("ascii") + tail
+    out = ['"']
+    n = len(shown)
+    for i, b in enumerate(shown):
+        esc = _ESCAPES.get(b)
+        if esc is not None:
+            out.append(esc)
+        elif 0x20 <= b < 0x7F:
+            out.append(chr(b))
+        elif i + 1 < n and 0x30 <= shown[i + 1] <= 0x37:
+            out.append("\\%03o" % b)
+        else:
+            out.append("\\%o" % b)
+    out.append(tail)
     return "".join(out)
 
 

@@ -46,6 +46,7 @@ class Call:
     more: bool = False             # entry args end with ", " (exit-phase args follow)
     unfinished: bool = False       # its line was cut by another task's event
     head_len: int = 0              # length of the printed entry part
+    ctx: object = None             # the decode context, made once per call
 
 
 class _Ctx:
@@ -176,14 +177,17 @@ class Tracer:
             return None
         name = decode.syscall_name(nr)
         real, mono = self._now()
-        traced = self.traced(t)
-        shown = traced and self._shown(name)
+        tr = self.opts.trace
+        shown = (self.opts.follow_forks or t.tid == 1) and (tr is None or name in tr)
         enter = []
         more = False
+        ctx = None
+        raw = args
         if shown and self.writers:
-            enter = decode.decode_enter(nr, _Ctx(t, self.opts), tuple(args))
-            more = decode.has_exit_args(nr, tuple(args))
-        c = Call(t.tid, t.tgid, nr, name, tuple(args), enter, real, mono, shown, more=more)
+            ctx = _Ctx(t, self.opts)
+            enter = decode.decode_enter(nr, ctx, raw)
+            more = decode.has_exit_args(nr, raw)
+        c = Call(t.tid, t.tgid, nr, name, raw, enter, real, mono, shown, more=more, ctx=ctx)
         self.calls[t.tid] = c
         if shown and self.opts.stack and self.unwinder is not None:
             c.stack = self.unwinder.backtrace(t)
@@ -235,13 +239,13 @@ class Tracer:
             c.errno = -ret
             c.ret_text = decode.format_error(-ret)
         elif c.shown and self.writers:
-            ctx = _Ctx(t, self.opts)
+            ctx = c.ctx or _Ctx(t, self.opts)
             c.exit = decode.decode_exit(c.nr, ctx, c.raw, ret)
             c.ret_text = decode.format_retval(c.nr, ctx, c.raw, ret)
         else:
             c.ret_text = str(ret)
         if c.shown and self.writers and c.errno:
-            c.exit = decode.decode_exit(c.nr, _Ctx(t, self.opts), c.raw, ret)
+            c.exit = decode.decode_exit(c.nr, c.ctx or _Ctx(t, self.opts), c.raw, ret)
         if c.injected:
             c.ret_text += " (INJECTED)"
 
