@@ -34,6 +34,8 @@ ECHILD = 10
 USER_CS, USER_DS = 0x33, 0x2B
 #: How many slow-path system calls a task runs before others get the CPU.
 TIME_SLICE_CALLS = 64
+#: How long a task may run without trapping while others wait (seconds).
+TIME_SLICE_S = 0.01
 
 
 _RUNNABLE = TaskState.RUNNABLE
@@ -74,6 +76,7 @@ class Kernel:
         self._rows = table.rows          # the table's list, indexed by number (hot path)
         self._nrows = len(table.rows)
         self.need_resched = False
+        self.timer = None                 # the time-slice alarm, made by run()
         self.page_cache = {}                  # id(inode) -> SharedObject of MAP_SHARED files
 
     # --- pids ----------------------------------------------------------------
@@ -195,6 +198,15 @@ class Kernel:
 
     def run(self) -> int:
         """Run the guest until its init process exits; return init's wait status."""
+        self.timer = self.platform.slice_timer()
+        try:
+            return self._run()
+        finally:
+            if self.timer is not None:
+                self.timer.close()
+                self.timer = None
+
+    def _run(self) -> int:
         while not self.init.zombie:
             if self.timers:
                 self._fire_timers()
@@ -227,9 +239,15 @@ class Kernel:
         ctx = t.ctx
         tracer = self.tracer
         group = t.group
+        timer = self.timer
+        if timer is not None:
+            timer.disarm()
         # The hot loop: enum members are compared by identity through module
         # globals (an Enum class attribute lookup costs ~0.2 us each).
+        runq = self.runq
         while t.state is _RUNNABLE:
+            if runq and timer is not None and not timer.armed:
+                timer.arm(TIME_SLICE_S)      # others wait: preempt a task that never traps
             stop = ctx.switch(t.mm.host)
             if tracer is not None:
                 tracer.drain_fast(t)
@@ -242,7 +260,12 @@ class Kernel:
             elif kind is _SIGNAL:
                 self.trap(t, stop)
             elif kind is _INTERRUPT:
-                continue          # a host signal ran its Python handler; go on
+                # A host signal ran its Python handler.  The time slice is over:
+                # stop the guest; its SIGSTOP comes back as PREEMPT.
+                if timer is not None and timer.fired:
+                    timer.fired = False
+                    t.mm.host.preempt()
+                continue
             elif kind is _PREEMPT:
                 return
             elif kind is _EXIT:
@@ -250,7 +273,8 @@ class Kernel:
                 return
             if t.state is _RUNNABLE and (t.pending or group.pending or t.ignored_signals):
                 self._ret_to_user(t)
-            if (calls >= TIME_SLICE_CALLS or self.need_resched) and self.runq:
+            if (calls >= TIME_SLICE_CALLS or self.need_resched
+                    or (timer is not None and timer.fired)) and self.runq:
                 self.need_resched = False
                 return
 

@@ -131,6 +131,10 @@ class HostAddressSpace:
         """Kill the stub and free its resources (idempotent)."""
         raise NotImplementedError
 
+    def preempt(self):
+        """Stop the guest running in this address space; the next switch returns PREEMPT."""
+        raise NotImplementedError
+
 
 class Context:
     """A guest register set: general registers (with fs_base/gs_base) and xstate.
@@ -195,6 +199,15 @@ class Platform:
 
     def new_context(self) -> Context:
         raise NotImplementedError
+
+    def slice_timer(self):
+        """A SliceTimer for preempting guests, or None where signals cannot be used
+        (a thread other than the main one)."""
+        import threading
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        from .stub import SliceTimer
+        return SliceTimer()
 
     def close(self):
         """Release every address space this platform made."""

@@ -9,6 +9,7 @@ own mapping of physmem; running it is the platform's business.
 """
 
 import os
+import signal
 import struct
 
 from umlpy.abi.memory import STUB_DATA_SIZE
@@ -85,6 +86,14 @@ class StubAddressSpace(HostAddressSpace):
     def _exec_batch(self):
         raise NotImplementedError
 
+    def preempt(self):
+        """SIGSTOP the stub: its stop comes back as PREEMPT and is never delivered."""
+        if not self.dead:
+            try:
+                os.kill(self.pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass
+
     def _free_slot(self):
         if self.slot is not None:
             self.physmem.free_stub_slot(self.slot)
@@ -92,3 +101,40 @@ class StubAddressSpace(HostAddressSpace):
 
 
 assert _HDR.size == 64 and _OP.size == 64 and STUB_DATA_SIZE >= 64 + STUB_MAX_OPS * 64 + 8192
+
+
+class SliceTimer:
+    """A time-slice alarm for the supervisor (SIGALRM, one shot).
+
+    While a guest runs, the supervisor sleeps in waitpid; the alarm makes
+    that wait return (EINTR: Python installs its handlers without
+    SA_RESTART), so the guest kernel can preempt a task that never makes a
+    system call.  The previous SIGALRM disposition is put back by close().
+    """
+
+    def __init__(self):
+        self.fired = False
+        self._old = signal.signal(signal.SIGALRM, self._on_alarm)
+        self.armed = False
+
+    def _on_alarm(self, signo, frame):
+        self.fired = True
+        self.armed = False
+
+    def arm(self, seconds: float):
+        if not self.armed:
+            self.fired = False
+            self.armed = True
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    def disarm(self):
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            self.armed = False
+        self.fired = False
+
+    def close(self):
+        self.disarm()
+        if self._old is not None:
+            signal.signal(signal.SIGALRM, self._old)
+            self._old = None
