@@ -5,7 +5,9 @@ that realises guest address spaces, and installs the ``umlpy`` command.
 """
 
 import os
+import shutil
 import subprocess
+import sys
 
 from setuptools import find_packages, setup
 from setuptools.command.build_ext import build_ext
@@ -27,14 +29,26 @@ def build_stub(out_path, cc="gcc"):
     subprocess.check_call(cmd)
 
 
+def build_images(out_dir):
+    """Build the guest programs and the default root image into out_dir (bin/, rootfs/)."""
+    if shutil.which("musl-gcc") is None or shutil.which("make") is None:
+        print("umlpy: musl-gcc or make missing: the default guest image is not built "
+              "(install musl-tools, or set UMLPY_IMAGE)", file=sys.stderr)
+        return
+    subprocess.check_call(["make", "-s", "-C", os.path.join(HERE, "guest_images"), "OUT=" + out_dir])
+
+
 class BuildExtWithStub(build_ext):
-    """build_ext that also builds the stub beside the shim."""
+    """build_ext that also builds the stub beside the shim, and (for an
+    installed, not in-place, package) the default guest image inside it."""
 
     def run(self):
         super().run()
         out_dir = os.path.dirname(self.get_ext_fullpath("umlpy.platform._shim"))
         os.makedirs(out_dir, exist_ok=True)
         build_stub(os.path.join(out_dir, "umlpy-stub"))
+        if not self.inplace:
+            build_images(os.path.abspath(os.path.join(out_dir, "..", "_image")))
 
 
 setup(
@@ -48,6 +62,7 @@ setup(
     extras_require={"test": ["pytest>=7", "pytest-xdist>=3"]},
     cffi_modules=["csrc/shim_build.py:ffibuilder"],
     cmdclass={"build_ext": BuildExtWithStub},
-    entry_points={"console_scripts": ["umlpy = umlpy.cli:main"]},
+    entry_points={"console_scripts": ["umlpy = umlpy.cli:main"],
+                  "pytest11": ["umlpy = umlpy.testing.plugin"]},
     zip_safe=False,
 )

@@ -17,6 +17,11 @@ import sys
 
 import pytest
 
+# The plugin's ``umlpy`` fixture, also when umlpy runs uninstalled from the source
+# tree (installed, its pytest11 entry point registers the plugin; this same
+# fixture then simply overrides the plugin's at conftest level).
+from umlpy.testing.plugin import umlpy  # noqa: E402,F401
+
 # Internal errors of umlpy raise (instead of failing the guest's call with EIO and
 # a warning), in this process and in the CLI subprocesses the tests start.
 os.environ.setdefault("UMLPY_DEBUG", "1")

@@ -1,0 +1,1 @@
+"""The guest kernel: tasks, scheduling, signals, fork/exec/exit/wait, dispatch."""
