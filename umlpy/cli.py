@@ -78,7 +78,8 @@ def build_parser():
     t.add_argument("-y", dest="show_paths", action="store_true", help="print the path behind each fd")
     t.add_argument("-X", dest="xmode", choices=("raw", "abbrev", "verbose"), default="abbrev",
                    help="how constants print: raw numbers, names (default), or both")
-    t.add_argument("-q", dest="quiet", action="store_true", help="fewer messages about attaching and detaching")
+    t.add_argument("-q", dest="quiet", action="count", default=0,
+                   help="no attach/detach messages (umlpy prints none); -qq: no '+++ exited' lines either")
     t.add_argument("--format", dest="fmt", choices=("text", "json"), default="text",
                    help="text (strace's syntax) or json (one JSON object per event per line)")
     t.add_argument("--timeline", metavar="FILE",

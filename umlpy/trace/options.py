@@ -45,7 +45,7 @@ class TraceOptions:
     strsize: int = 32                   # -s
     show_paths: bool = False            # -y
     xmode: str = "abbrev"               # -X
-    quiet: bool = False                 # -q
+    quiet: int = 0                      # -q (nothing to suppress), -qq: no +++ exit lines
     fmt: str = "text"                   # --format text|json
     timeline: str | None = None         # --timeline FILE
     stack: bool = False                 # --stack

@@ -207,6 +207,8 @@ class TextWriter(Writer):
         cur = self.open.pop(id(out), None)
         if cur is not None:
             out.write(" <unfinished ...>\n")
+        if self.opts.quiet >= 2:
+            return
         leader = self._leader(t, real_ns)
         if status & 0x7F:
             out.write(leader + "+++ killed by %s%s +++\n" % (signal_name(status & 0x7F),
