@@ -52,6 +52,17 @@ static inline long sys4(long n, long a, long b, long c, long d)
 	return r;
 }
 
+static inline __attribute__((unused)) long syscall6(long n, long a, long b, long c, long d, long e, long f)
+{
+	long r;
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = f;
+	__asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return r;
+}
+
 static __attribute__((noreturn)) void sys_exit_group(int status)
 {
 	for (;;)

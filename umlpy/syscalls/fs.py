@@ -409,7 +409,8 @@ def statfs(t, a):
 
 def fstatfs(t, a):
     f = t.files.get(a.fd(0))
-    t.mm.write(a.ptr(1), t.kernel.vfs.statfs(_caller(t), node=f.inode))
+    node = f.inode if f.inode is not None else t.kernel.vfs.dev   # consoles, pipes: devfs-like
+    t.mm.write(a.ptr(1), t.kernel.vfs.statfs(_caller(t), node=node))
     return 0
 
 

@@ -410,7 +410,9 @@ def sysinfo(t, a):
     total = k.memory_limit
     free = total - k.frames.used_pages * 4096
     procs = len(k.tasks)
-    data = struct.pack("<q3Q4QH6xQQI", up, 0, 0, 0, total, max(free, 0), 0, 0, procs, 0, 0, 1)
+    # uptime, loads[3], totalram, freeram, sharedram, bufferram, totalswap, freeswap,
+    # procs (u16), totalhigh, freehigh, mem_unit
+    data = struct.pack("<q3Q6QH6xQQI", up, 0, 0, 0, total, max(free, 0), 0, 0, 0, 0, procs, 0, 0, 1)
     t.mm.write(a.ptr(0), data.ljust(112, b"\0"))
     return 0
 
