@@ -43,6 +43,20 @@ def test_simple_programs(guest_bin, platform, prog):
     assert_same(native, guest, stderr=True)
 
 
+SUITE = [name + "-" + libc for name in ("threads", "signals", "pipes", "files", "memory", "polling",
+                                        "preempt") for libc in ("musl", "glibc")]
+
+
+@pytest.mark.parametrize("prog", SUITE)
+def test_suite_programs(guest_bin, platform, prog):
+    """Threads, signal handlers, pipes and fork, files, memory, poll/select, preemption:
+    each program prints what it saw; natively and under umlpy it must be the same."""
+    path = os.path.join(guest_bin, prog)
+    native = run_native([path])
+    guest = umlpy.run([path], platform=platform)
+    assert_same(native, guest)
+
+
 def test_exit42_status(guest_bin, platform):
     guest = umlpy.run([os.path.join(guest_bin, "exit42")], platform=platform)
     assert guest.returncode == 42 and guest.exit_code == 42 and guest.signal == 0

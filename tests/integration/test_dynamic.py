@@ -26,6 +26,12 @@ SCRIPTS = [
     ("/bin/bash", "-c", "f() { echo in $1; return 3; }; f one; echo status $?; "
                         "a=(p q r); echo ${#a[@]} ${a[1]}; echo $((2**10))"),
     ("/usr/bin/env",),
+    ("/usr/bin/find", "/etc/apt"),
+    ("/usr/bin/sort", "-r", "/etc/passwd"),
+    ("/bin/sh", "-c", "tar -cf - /etc/apt 2>/dev/null | md5sum; gzip -c /etc/passwd | gzip -dc | wc -c"),
+    ("/bin/sed", "s/root/ROOT/", "/etc/passwd"),
+    ("/usr/bin/python3", "-c", "import json, hashlib; print(json.dumps(sorted({3: 1, 1: 2})), "
+                               "hashlib.sha256(b'umlpy').hexdigest(), sum(range(10 ** 6)))"),
 ]
 
 

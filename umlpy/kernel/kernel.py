@@ -433,6 +433,7 @@ class Kernel:
         t.blocked_on = None
         t.restart = False
         t.sleep_deadline = None
+        t.poll_deadline = None
         partial = t.write_progress
         t.write_progress = 0
         cleanup = getattr(t, "futex_cleanup", None)

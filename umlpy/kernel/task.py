@@ -163,6 +163,7 @@ class Task:
         self.in_syscall = False       # a traced syscall is parked (blocked) mid-way
         self.write_progress = 0       # bytes a blocking pipe write has written so far
         self.ignored_signals = []     # (signo, info) discarded, still to be shown to a tracer
+        self.poll_deadline = None     # (deadline or None,) of a poll/select being waited on
         self.trace_resume = None      # (nr, args) of a call whose result the tracer still owes
         self.kernel = None
 

@@ -1,0 +1,204 @@
+"""I/O multiplexing: poll, ppoll, select, pselect6.
+
+Readiness comes from each open file's ``poll()``; a call that must wait parks
+the task on one wait queue that every polled file's queue (and the timeout's
+timer, and for the console the host fd) notifies, and is run again from the
+start when woken: the deadline is kept on the task across those runs.
+"""
+
+import errno
+import struct
+
+from umlpy.errors import SyscallError
+from umlpy.fs.file import WaitQueue, WouldBlock
+
+from .table import supported
+
+E = SyscallError
+POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
+POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND = 0x40, 0x80, 0x100, 0x200
+_ALWAYS = POLLERR | POLLHUP | POLLNVAL
+_POLLFD = struct.Struct("<ihh")
+FD_SETSIZE = 1024
+NFDS_MAX = 1 << 20
+
+
+def _revents(f, events: int) -> int:
+    ev = f.poll()
+    if ev & POLLIN:
+        ev |= POLLRDNORM
+    if ev & POLLOUT:
+        ev |= POLLWRNORM
+    return ev & (events | _ALWAYS)
+
+
+def _wait(t, files, deadline):
+    """Park ``t`` until one of ``files`` may have changed or ``deadline`` (guest ns) passes."""
+    k = t.kernel
+    wq = WaitQueue()
+    for f in files:
+        q = getattr(f, "waitq", None)
+        if q is not None:
+            q.add(wq.notify)
+        io = getattr(f, "io", None)
+        if io is not None and io.read_fd is not None:
+            k.wait_host_fd(io.read_fd).add(wq.notify)
+    if deadline is not None:
+        k.add_timer(deadline).add(wq.notify)
+    raise WouldBlock(wq)
+
+
+def _deadline(t, timeout_ns):
+    """The absolute deadline of this call, kept across its restarts (None: no timeout)."""
+    if t.poll_deadline is None:
+        t.poll_deadline = (None if timeout_ns is None else t.kernel.now_ns() + timeout_ns,)
+    return t.poll_deadline[0]
+
+
+def _expired(t, deadline):
+    return deadline is not None and t.kernel.now_ns() >= deadline
+
+
+def _do_poll(t, fds_ptr, nfds, timeout_ns):
+    if nfds > NFDS_MAX or nfds > t.files.limit:
+        raise E(errno.EINVAL)
+    raw = t.mm.read(fds_ptr, _POLLFD.size * nfds) if nfds else b""
+    entries = [_POLLFD.unpack_from(raw, i * _POLLFD.size) for i in range(nfds)]
+    deadline = _deadline(t, timeout_ns)
+    out, ready, files = [], 0, []
+    for fd, events, _ in entries:
+        rev = 0
+        if fd >= 0:
+            try:
+                f = t.files.get(fd)
+            except SyscallError:
+                rev = POLLNVAL
+            else:
+                rev = _revents(f, events & 0xFFFF)
+                files.append(f)
+        out.append(rev)
+        if rev:
+            ready += 1
+    if ready or timeout_ns == 0 or _expired(t, deadline):
+        t.poll_deadline = None
+        blob = b"".join(_POLLFD.pack(fd, ev, rev) for (fd, ev, _), rev in zip(entries, out))
+        if blob:
+            t.mm.write(fds_ptr, blob)
+        return ready
+    _wait(t, files, deadline)
+
+
+def poll(t, a):
+    """Poll implements poll(2): a negative timeout waits without end."""
+    ms = a.int(2)
+    return _do_poll(t, a.ptr(0), a.uint(1), None if ms < 0 else ms * 1_000_000)
+
+
+def _timespec(t, ptr):
+    if not ptr:
+        return None
+    sec, nsec = struct.unpack("<qq", t.mm.read(ptr, 16))
+    if sec < 0 or not 0 <= nsec < 10 ** 9:
+        raise E(errno.EINVAL)
+    return sec * 10 ** 9 + nsec
+
+
+def _with_sigmask(t, ptr, size):
+    """ppoll/pselect6's temporary signal mask (applied for the whole call)."""
+    if not ptr:
+        return
+    if size != 8:
+        raise E(errno.EINVAL)
+    mask = struct.unpack("<Q", t.mm.read(ptr, 8))[0]
+    if getattr(t, "saved_sigmask", None) is None:
+        t.saved_sigmask = t.sigmask
+    t.sigmask = mask & ~((1 << 8) | (1 << 18))     # never SIGKILL, SIGSTOP
+
+
+def _restore_sigmask(t):
+    saved = getattr(t, "saved_sigmask", None)
+    if saved is not None:
+        t.sigmask, t.saved_sigmask = saved, None
+
+
+def ppoll(t, a):
+    # The mask stays while the call waits (a signal frame then saves the old one).
+    _with_sigmask(t, a.ptr(3), a.size(4))
+    ret = _do_poll(t, a.ptr(0), a.uint(1), _timespec(t, a.ptr(2)))
+    _restore_sigmask(t)
+    return ret
+
+
+def _read_set(t, ptr, nfds):
+    if not ptr:
+        return 0
+    nbytes = ((nfds + 63) // 64) * 8
+    return int.from_bytes(t.mm.read(ptr, nbytes), "little")
+
+
+def _write_set(t, ptr, nfds, bits):
+    if ptr:
+        nbytes = ((nfds + 63) // 64) * 8
+        t.mm.write(ptr, bits.to_bytes(nbytes, "little"))
+
+
+def _do_select(t, nfds, rp, wp, ep, timeout_ns):
+    if nfds < 0 or nfds > FD_SETSIZE:
+        raise E(errno.EINVAL)
+    rin, win, ein = _read_set(t, rp, nfds), _read_set(t, wp, nfds), _read_set(t, ep, nfds)
+    deadline = _deadline(t, timeout_ns)
+    rout = wout = eout = 0
+    files = []
+    for fd in range(nfds):
+        bit = 1 << fd
+        if not (rin | win | ein) & bit:
+            continue
+        try:
+            f = t.files.get(fd)
+        except SyscallError:
+            t.poll_deadline = None
+            raise
+        files.append(f)
+        ev = f.poll()
+        if rin & bit and ev & (POLLIN | POLLHUP | POLLERR):
+            rout |= bit
+        if win & bit and ev & (POLLOUT | POLLERR):
+            wout |= bit
+        if ein & bit and ev & POLLPRI:
+            eout |= bit
+    ready = bin(rout).count("1") + bin(wout).count("1") + bin(eout).count("1")
+    if ready or timeout_ns == 0 or _expired(t, deadline):
+        t.poll_deadline = None
+        _write_set(t, rp, nfds, rout)
+        _write_set(t, wp, nfds, wout)
+        _write_set(t, ep, nfds, eout)
+        return ready
+    _wait(t, files, deadline)
+
+
+def select(t, a):
+    """Select implements select(2); the timeout is not updated on return."""
+    tv = a.ptr(4)
+    timeout = None
+    if tv:
+        sec, usec = struct.unpack("<qq", t.mm.read(tv, 16))
+        if sec < 0 or not 0 <= usec < 10 ** 6:
+            raise E(errno.EINVAL)
+        timeout = sec * 10 ** 9 + usec * 1000
+    return _do_select(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), timeout)
+
+
+def pselect6(t, a):
+    sig = a.ptr(5)
+    if sig:
+        mask_ptr, size = struct.unpack("<QQ", t.mm.read(sig, 16))
+        _with_sigmask(t, mask_ptr, size)
+    ret = _do_select(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), _timespec(t, a.ptr(4)))
+    _restore_sigmask(t)
+    return ret
+
+
+FAMILY = [
+    supported("poll", poll), supported("ppoll", ppoll), supported("select", select),
+    supported("pselect6", pselect6),
+]
