@@ -218,6 +218,8 @@ class Kernel:
                 continue
             self.current = t
             self._run_task(t)
+            if self.timer is not None:
+                self.timer.disarm()
             if t.state == TaskState.RUNNABLE:
                 self.runq.append(t)
         self.current = None
@@ -262,8 +264,7 @@ class Kernel:
             elif kind is _INTERRUPT:
                 # A host signal ran its Python handler.  The time slice is over:
                 # stop the guest; its SIGSTOP comes back as PREEMPT.
-                if timer is not None and timer.fired:
-                    timer.fired = False
+                if timer is not None and timer.expired():
                     t.mm.host.preempt()
                 continue
             elif kind is _PREEMPT:
@@ -274,7 +275,7 @@ class Kernel:
             if t.state is _RUNNABLE and (t.pending or group.pending or t.ignored_signals):
                 self._ret_to_user(t)
             if (calls >= TIME_SLICE_CALLS or self.need_resched
-                    or (timer is not None and timer.fired)) and self.runq:
+                    or (timer is not None and timer.expired())) and self.runq:
                 self.need_resched = False
                 return
 

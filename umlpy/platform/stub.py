@@ -11,6 +11,7 @@ own mapping of physmem; running it is the platform's business.
 import os
 import signal
 import struct
+import time
 
 from umlpy.abi.memory import STUB_DATA_SIZE
 from umlpy.errors import PlatformError
@@ -104,34 +105,40 @@ assert _HDR.size == 64 and _OP.size == 64 and STUB_DATA_SIZE >= 64 + STUB_MAX_OP
 
 
 class SliceTimer:
-    """A time-slice alarm for the supervisor (SIGALRM, one shot).
+    """A time-slice clock for the supervisor: SIGALRM every ``seconds`` while armed.
 
-    While a guest runs, the supervisor sleeps in waitpid; the alarm makes
-    that wait return (EINTR: Python installs its handlers without
-    SA_RESTART), so the guest kernel can preempt a task that never makes a
-    system call.  The previous SIGALRM disposition is put back by close().
+    While a guest runs, the supervisor sleeps in waitpid; the alarm makes that
+    wait return (EINTR: Python installs its handlers without SA_RESTART), and
+    the guest kernel checks :meth:`expired` to preempt a task that never makes
+    a system call.  The alarm repeats rather than firing once: a signal that
+    lands just before the supervisor enters waitpid interrupts nothing, and
+    the next one, a slice later, still does.  Whether the slice is over is
+    read from the clock, never from the handler (which Python may run late).
+    The previous SIGALRM disposition is put back by close().
     """
 
     def __init__(self):
-        self.fired = False
         self._old = signal.signal(signal.SIGALRM, self._on_alarm)
         self.armed = False
+        self.deadline = 0.0
 
-    def _on_alarm(self, signo, frame):
-        self.fired = True
-        self.armed = False
+    @staticmethod
+    def _on_alarm(signo, frame):
+        pass            # its only job is to interrupt waitpid
 
     def arm(self, seconds: float):
+        self.deadline = time.monotonic() + seconds
         if not self.armed:
-            self.fired = False
             self.armed = True
-            signal.setitimer(signal.ITIMER_REAL, seconds)
+            signal.setitimer(signal.ITIMER_REAL, seconds, seconds)
+
+    def expired(self) -> bool:
+        return self.armed and time.monotonic() >= self.deadline
 
     def disarm(self):
         if self.armed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             self.armed = False
-        self.fired = False
 
     def close(self):
         self.disarm()
