@@ -79,12 +79,15 @@ def render_syscalls():
         sys.exit("gen_abi: no __NR_ definitions in %s" % UNISTD_64)
     lines = header([UNISTD_64])
     lines += ["", "Host (x86-64) system call numbers; the guest ABI extensions (1000 and up)",
-              "are in umlpy.abi.extensions.", '"""', "", "import enum", "",
+              "are in umlpy.abi.extensions.", '"""', "",
               "#: number -> name, for every x86-64 system call.",
               "SYSCALL_NAMES: dict[int, str] = {"]
     lines += ["    %d: %r," % (nr, name) for name, nr in calls]
-    lines += ["}", "", "", "class NR(enum.IntEnum):",
-              '    """x86-64 system call numbers (``NR.write == 1``)."""', ""]
+    lines += ["}", "", "", "class NR:",
+              '    """x86-64 system call numbers (``NR.write == 1``).',
+              "",
+              "    Plain ints, not an IntEnum: creating a 360-member enum costs every",
+              '    umlpy start-up milliseconds, and SYSCALL_NAMES already maps back."""', ""]
     lines += ["    %s = %d" % (name, nr) for name, nr in calls]
     lines += ["", "", "#: One more than the highest host syscall number.",
               "NR_SYSCALLS = %d" % (max(nr for _, nr in calls) + 1), ""]

@@ -7,8 +7,6 @@ Host (x86-64) system call numbers; the guest ABI extensions (1000 and up)
 are in umlpy.abi.extensions.
 """
 
-import enum
-
 #: number -> name, for every x86-64 system call.
 SYSCALL_NAMES: dict[int, str] = {
     0: 'read',
@@ -376,8 +374,11 @@ SYSCALL_NAMES: dict[int, str] = {
 }
 
 
-class NR(enum.IntEnum):
-    """x86-64 system call numbers (``NR.write == 1``)."""
+class NR:
+    """x86-64 system call numbers (``NR.write == 1``).
+
+    Plain ints, not an IntEnum: creating a 360-member enum costs every
+    umlpy start-up milliseconds, and SYSCALL_NAMES already maps back."""
 
     read = 0
     write = 1

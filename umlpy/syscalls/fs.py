@@ -663,61 +663,33 @@ def _xattr_name(t, ptr):
     return name
 
 
-def _getxattr(t, a, follow):
-    t.kernel.vfs.stat(_caller(t), _path(t, a.ptr(0)), follow)
-    _xattr_name(t, a.ptr(1))
-    raise E(errno.ENODATA)
+def _xattr_handler(name, err, *, by_fd=False, follow=True, named=True):
+    """A handler of the *xattr family: find the file (path or fd) and check the
+    attribute name as Linux would, then fail with ``err`` (0: succeed, empty)."""
+    def handler(t, a):
+        if by_fd:
+            t.files.get(a.fd(0))
+        else:
+            t.kernel.vfs.stat(_caller(t), _path(t, a.ptr(0)), follow)
+        if named:
+            _xattr_name(t, a.ptr(1))
+        if err:
+            raise E(err)
+        return 0
+    handler.__name__ = name
+    handler.__doc__ = "%s implements %s(2): no extended attributes are stored." % (name.capitalize(), name)
+    return handler
 
 
-def getxattr(t, a):
-    """Getxattr implements getxattr(2): no file has extended attributes (ENODATA)."""
-    return _getxattr(t, a, True)
-
-
-def lgetxattr(t, a):
-    return _getxattr(t, a, False)
-
-
-def fgetxattr(t, a):
-    t.files.get(a.fd(0))
-    _xattr_name(t, a.ptr(1))
-    raise E(errno.ENODATA)
-
-
-def listxattr(t, a):
-    t.kernel.vfs.stat(_caller(t), _path(t, a.ptr(0)), True)
-    return 0
-
-
-def llistxattr(t, a):
-    t.kernel.vfs.stat(_caller(t), _path(t, a.ptr(0)), False)
-    return 0
-
-
-def flistxattr(t, a):
-    t.files.get(a.fd(0))
-    return 0
-
-
-def _setxattr(t, a, follow):
-    t.kernel.vfs.stat(_caller(t), _path(t, a.ptr(0)), follow)
-    _xattr_name(t, a.ptr(1))
-    raise E(errno.EOPNOTSUPP)
-
-
-def setxattr(t, a):
-    """Setxattr implements setxattr(2): guest files take no extended attributes."""
-    return _setxattr(t, a, True)
-
-
-def lsetxattr(t, a):
-    return _setxattr(t, a, False)
-
-
-def fsetxattr(t, a):
-    t.files.get(a.fd(0))
-    _xattr_name(t, a.ptr(1))
-    raise E(errno.EOPNOTSUPP)
+getxattr = _xattr_handler("getxattr", errno.ENODATA)
+lgetxattr = _xattr_handler("lgetxattr", errno.ENODATA, follow=False)
+fgetxattr = _xattr_handler("fgetxattr", errno.ENODATA, by_fd=True)
+listxattr = _xattr_handler("listxattr", 0, named=False)
+llistxattr = _xattr_handler("llistxattr", 0, follow=False, named=False)
+flistxattr = _xattr_handler("flistxattr", 0, by_fd=True, named=False)
+setxattr = _xattr_handler("setxattr", errno.EOPNOTSUPP)
+lsetxattr = _xattr_handler("lsetxattr", errno.EOPNOTSUPP, follow=False)
+fsetxattr = _xattr_handler("fsetxattr", errno.EOPNOTSUPP, by_fd=True)
 
 
 # --- mmap support: a File as mm's MappableFile ------------------------------------------
