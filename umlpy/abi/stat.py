@@ -57,7 +57,7 @@ STATX_MNT_ID = 0x1000
 # AT_* flags (AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH...) live in umlpy.abi.fcntl.
 
 STAT_SIZE = 144
-STATX_SIZE = 256
+STATX_STRUCT_SIZE = 256          # sizeof(struct statx); STATX_SIZE is the mask bit
 
 # struct stat (x86-64): dev, ino, nlink (u64); mode, uid, gid (u32), __pad0;
 # rdev (u64); size, blksize, blocks (i64); atime, mtime, ctime as (sec, nsec)
@@ -142,7 +142,7 @@ class Stat:
             *ts,
             dev_major(self.st_rdev), dev_minor(self.st_rdev),
             dev_major(self.st_dev), dev_minor(self.st_dev))
-        return head + bytes(STATX_SIZE - len(head))
+        return head + bytes(STATX_STRUCT_SIZE - len(head))
 
 
 def dirent64_reclen(name: bytes) -> int:

@@ -47,8 +47,6 @@ AT_ACCESS_FLAGS = ((int(AT_SYMLINK_NOFOLLOW), "AT_SYMLINK_NOFOLLOW"), (AT_EACCES
                    (int(AT_EMPTY_PATH), "AT_EMPTY_PATH"))
 STATX_SYNC = ((AT_STATX_SYNC_AS_STAT, "AT_STATX_SYNC_AS_STAT"), (int(AT_STATX_FORCE_SYNC), "AT_STATX_FORCE_SYNC"),
               (int(AT_STATX_DONT_SYNC), "AT_STATX_DONT_SYNC"))
-# abi.stat's STATX_SIZE is rebound to sizeof(struct statx) (256) after the mask
-# bit (0x200), so this table names 0x100 twice; kept as is (reported to the lead).
 STATX_MASK = ((abi_stat.STATX_ALL, "STATX_ALL"), (abi_stat.STATX_BASIC_STATS, "STATX_BASIC_STATS")) + \
     _named(abi_stat, "STATX_TYPE STATX_MODE STATX_NLINK STATX_UID STATX_GID STATX_ATIME STATX_MTIME "
                      "STATX_CTIME STATX_INO STATX_SIZE STATX_BLOCKS STATX_BTIME STATX_MNT_ID") + \
