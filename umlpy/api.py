@@ -6,11 +6,10 @@ first process and runs the guest until that process exits.
 """
 
 import os
-import signal
 from dataclasses import dataclass, field
 
 from umlpy.abi.memory import PAGE_SIZE
-from umlpy.errors import GuestLoadError, SyscallError, UmlpyError
+from umlpy.errors import SyscallError, UmlpyError
 from umlpy.fs.console import ConsoleIO, std_files
 from umlpy.fs.fdtable import FdTable
 from umlpy.fs.vfs import VFS
@@ -19,7 +18,6 @@ from umlpy.kernel.clock import SeededRandom, VirtualClock
 from umlpy.kernel.kernel import Kernel
 from umlpy.kernel.procinfo import ProcInfo
 from umlpy.kernel.task import Creds, FsContext, SignalHandlers, default_rlimits
-from umlpy.loader.elf import ElfError
 from umlpy.mm.frames import FrameAllocator
 from umlpy.platform import CpuPin, get_platform
 from umlpy.platform.physmem import PhysMem

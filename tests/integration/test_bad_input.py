@@ -7,7 +7,6 @@ Linux host gives (checked natively too), and a guest that jumps to 0 dies of SIG
 """
 
 import os
-import shutil
 import struct
 import subprocess
 import sys

@@ -211,14 +211,9 @@ GUESTS = ["hello", "hello-glibc", "hello-musl", "writes", "files-musl", "files-g
           "pipes-musl", "exit42", "segv", "signals-glibc"]
 
 # Programs whose traces differ from strace's because of an umlpy bug (see the report).
-KNOWN_BUGS: dict = {}
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("prog", GUESTS)
 def test_same_as_strace(guest_bin, tmp_path, prog):
-    if prog in KNOWN_BUGS:
-        pytest.xfail(KNOWN_BUGS[prog])
     nrc, urc, pairs = compare(tmp_path, [os.path.join(guest_bin, prog)])
     assert urc == (128 - nrc if nrc < 0 else nrc)     # the CLI exits as a shell: 128 + signal
     assert_same_trace(pairs)

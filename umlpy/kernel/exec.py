@@ -12,7 +12,6 @@ from umlpy.errors import GuestLoadError, PlatformError, SyscallError
 from umlpy.loader.elf import ElfError, load_elf, parse_elf
 from umlpy.mm.mm import MM
 
-from .task import TaskState
 
 USER_CS, USER_SS = 0x33, 0x2B
 MAX_INTERP_DEPTH = 4

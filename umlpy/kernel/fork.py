@@ -10,7 +10,6 @@ import struct
 
 from umlpy.errors import PlatformError, SyscallError
 
-from .task import FsContext, SignalHandlers, TaskState
 
 from umlpy.abi.clone import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS,
                               CLONE_NAMESPACES as _NAMESPACES, CLONE_NEWUSER, CLONE_PARENT,

@@ -16,7 +16,6 @@ import os
 import select
 import time
 
-from umlpy.abi.memory import PAGE_SIZE
 from umlpy.abi.syscall_nr import NR
 from umlpy.abi.wait import WNOHANG, WNOWAIT
 from umlpy.errors import PlatformError, SyscallError, UmlpyError
@@ -26,7 +25,7 @@ from umlpy.platform.base import StopKind
 from umlpy.syscalls.args import SysArgs
 
 from . import signals as sigs
-from .task import Creds, SignalHandlers, Task, TaskState, ThreadGroup, default_rlimits
+from .task import Task, TaskState, ThreadGroup
 
 _M64 = (1 << 64) - 1
 EINTR = 4

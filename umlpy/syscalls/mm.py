@@ -6,7 +6,7 @@ arguments and resolve the fd of a file mapping.
 
 import errno
 
-from umlpy.abi.mman import MAP_ANONYMOUS, MAP_SHARED, MAP_TYPE, PROT_EXEC, PROT_READ, PROT_WRITE
+from umlpy.abi.mman import MAP_ANONYMOUS, MAP_TYPE, PROT_EXEC, PROT_READ, PROT_WRITE
 from umlpy.errors import SyscallError
 
 from .fs import FileMapping

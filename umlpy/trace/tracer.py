@@ -8,7 +8,6 @@ the event to the writers).  Constant-result calls answered by the platform's
 fast path are reported afterwards, in order, by ``drain_fast``.
 """
 
-import os
 import time
 from dataclasses import dataclass, field
 

@@ -129,8 +129,7 @@ def test_auxv_order_matches_linux(new_mm, hello):
 
 
 def test_minsigstksz_is_passed_through(new_mm, hello):
-    if "minsigstksz" not in inspect.signature(load_elf).parameters:
-        pytest.xfail("load_elf has no minsigstksz parameter yet")
+    assert "minsigstksz" in inspect.signature(load_elf).parameters
     mm = new_mm()
     _, res = load(mm, hello)
     assert Stack(mm, res.sp).aux[AT.AT_MINSIGSTKSZ] == MINSIGSTKSZ

@@ -5,7 +5,7 @@ import struct
 
 import pytest
 
-from loader_helpers import PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD, Elf, Ph, small_elf
+from loader_helpers import PF_R, PF_W, PF_X, PT_GNU_STACK, PT_LOAD, Ph, small_elf
 from umlpy.abi.memory import TASK_SIZE
 from umlpy.errors import GuestLoadError, SyscallError
 from umlpy.loader.elf import ET_DYN, ET_EXEC, ElfError, ElfImage, load_elf, parse_elf

@@ -7,7 +7,6 @@ import struct
 import pytest
 
 from umlpy.trace import decode, format as fmt
-from umlpy.trace.specs import SPECS
 
 
 class FakeCtx:
