@@ -6,9 +6,6 @@ registers are recorded in ``ctx.seen`` so that tests can check what the guest sa
 the previous system call in rax...).
 """
 
-import importlib.util
-import pathlib
-import sys
 
 from umlpy.abi.memory import PAGE_SIZE, STACK_SIZE, STACK_TOP
 from umlpy.abi.mman import MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE
@@ -22,21 +19,9 @@ from umlpy.kernel.task import Creds, FsContext, SignalHandlers, default_rlimits
 from umlpy.mm.mm import MM
 from umlpy.platform.base import Context, Platform, Stop, StopKind
 
-_REPO = pathlib.Path(__file__).resolve().parents[3]
 
 
-def _load_mm_fake():
-    name = "_umlpy_tests_mm_fake"
-    mod = sys.modules.get(name)
-    if mod is None:
-        spec = importlib.util.spec_from_file_location(name, _REPO / "tests" / "unit" / "mm" / "fake.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return mod
-
-
-FakeHostAddressSpace = _load_mm_fake().FakeHostAddressSpace
+from umlpy_test_fakes import FakeHostAddressSpace  # noqa: E402  (tests/unit/conftest.py)
 M64 = (1 << 64) - 1
 TEXT = 0x400000
 DATA = 0x600000

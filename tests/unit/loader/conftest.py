@@ -1,6 +1,5 @@
 """Fixtures for the loader tests: a real PhysMem, a fresh MM over a fake host, guest binaries."""
 
-import importlib.util
 import pathlib
 import subprocess
 import sys
@@ -16,19 +15,7 @@ _REPO = _HERE.parents[2]
 GUEST_BIN = _REPO / "guest_images" / "build" / "bin"
 
 
-def _load_mm_fake():
-    """tests/unit/mm/fake.py, loaded by path (importlib mode has no test packages)."""
-    name = "_umlpy_tests_mm_fake"
-    mod = sys.modules.get(name)
-    if mod is None:
-        spec = importlib.util.spec_from_file_location(name, _REPO / "tests" / "unit" / "mm" / "fake.py")
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-    return mod
-
-
-FakeHostAddressSpace = _load_mm_fake().FakeHostAddressSpace
+from umlpy_test_fakes import FakeHostAddressSpace  # noqa: E402  (tests/unit/conftest.py)
 # Lets the test modules import loader_helpers (no packages under importlib mode).
 if str(_HERE) not in sys.path:
     sys.path.insert(0, str(_HERE))
