@@ -68,16 +68,10 @@ def _uleb(data, pos):
 
 
 def _sleb(data, pos):
-    result = shift = 0
-    while True:
-        b = data[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            if b & 0x40:
-                result -= 1 << shift
-            return result, pos
+    result, end = _uleb(data, pos)
+    if data[end - 1] & 0x40:              # sign bit of the last 7-bit group
+        result -= 1 << (7 * (end - pos))
+    return result, end
 
 
 _FIXED = {0x00: "<Q", 0x02: "<H", 0x03: "<I", 0x04: "<Q", 0x0A: "<h", 0x0B: "<i", 0x0C: "<q"}
