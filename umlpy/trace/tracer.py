@@ -11,7 +11,7 @@ fast path are reported afterwards, in order, by ``drain_fast``.
 import time
 from dataclasses import dataclass, field
 
-from umlpy.abi.signal import signal_name
+from umlpy.kernel.task import TaskState
 
 from . import decode
 from .format import quote_bytes
@@ -220,7 +220,7 @@ class Tracer:
         c.dur_ns = mono - c.start_mono
         if ret is None:
             # The handler set the registers itself (execve, exit, rt_sigreturn).
-            if t.state.name == "DEAD":
+            if t.state is TaskState.DEAD:
                 c.ret = None
             else:
                 rax = t.ctx.regs.rax
@@ -327,7 +327,3 @@ class Tracer:
         if self.summary is not None:
             self.sink.write(self.summary.render())
         self.sink.close()
-
-
-def signal_label(signo):
-    return signal_name(signo)
