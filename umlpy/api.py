@@ -13,7 +13,7 @@ from umlpy.errors import SyscallError, UmlpyError
 from umlpy.fs.console import ConsoleIO, std_files
 from umlpy.fs.fdtable import FdTable
 from umlpy.fs.vfs import VFS
-from umlpy.kernel import exec as kexec
+from umlpy.kernel import aspace as kaspace, exec as kexec
 from umlpy.kernel.clock import SeededRandom, VirtualClock
 from umlpy.kernel.kernel import Kernel
 from umlpy.kernel.procinfo import ProcInfo
@@ -105,8 +105,7 @@ class Machine:
         self.kernel = Kernel(platform=self.platform, frames=frames, vfs_factory=vfs_factory,
                              table=default_table(), hostname=hostname, memory_limit=memory,
                              clock=clock, random_bytes=random_bytes, tracer=tracer)
-        if tracer is not None:
-            tracer.attach(self.kernel)
+        self.kernel.hooks.attach(self.kernel)
 
     def start(self, program: str, argv: list, env: list, *, host_program: bool):
         """Create the first process (pid 1) running ``program``."""
@@ -145,18 +144,17 @@ class Machine:
             mm, res = kexec.load_into_new_mm(t, img, interp, bargv, env, bprog)
         except SyscallError as e:
             raise UmlpyError("%s: cannot be loaded: %s" % (program, os.strerror(e.errno))) from None
-        t.mm = mm
+        kaspace.exec_mm(t, mm)
         g.exe = guest_path.decode(errors="surrogateescape")
         g.cmdline = b"".join(a + b"\0" for a in bargv)
         g.image = (g.exe, data, res.load_bias)
         t.comm = guest_path.rsplit(b"/", 1)[-1][:15]
         kexec.start_regs(ctx, res.entry, res.sp)
         k.update_fast(t)
-        if k.tracer is not None:
-            # The pointers as the new image has them: AT_EXECFN, argv and envp on its stack.
-            envp_addr = res.sp + 8 * (len(bargv) + 2)
-            execfn = dict(res.auxv).get(31, 0)
-            k.tracer.initial_exec(t, bprog, bargv, len(env), envp_addr, (execfn, res.sp + 8, envp_addr))
+        # The pointers as the new image has them: AT_EXECFN, argv and envp on its stack.
+        envp_addr = res.sp + 8 * (len(bargv) + 2)
+        execfn = dict(res.auxv).get(31, 0)
+        k.hooks.initial_exec(t, bprog, bargv, len(env), envp_addr, (execfn, res.sp + 8, envp_addr))
         k.runq.append(t)
         return t
 
@@ -165,8 +163,7 @@ class Machine:
 
     def close(self):
         try:
-            if self.kernel.tracer is not None:
-                self.kernel.tracer.close()
+            self.kernel.hooks.close()
             self.kernel.shutdown()
             self.physmem.close()
         finally:

@@ -20,18 +20,19 @@ _ALL = None    # anything
 ALLOWED = {
     "abi": ("umlpy.abi",),
     "errors": (),
+    "waiter": (),
     "platform": ("umlpy.abi", "umlpy.errors", "umlpy.platform"),
-    "mm": ("umlpy.abi", "umlpy.errors", "umlpy.platform.base", "umlpy.platform.physmem", "umlpy.mm"),
-    "fs": ("umlpy.abi", "umlpy.errors", "umlpy.fs"),
+    "mm": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform.base", "umlpy.platform.physmem", "umlpy.mm"),
+    "fs": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.fs"),
     # The loader calls methods of the MM it is given; it never imports mm.
     "loader": ("umlpy.abi", "umlpy.errors", "umlpy.loader"),
-    "kernel": ("umlpy.abi", "umlpy.errors", "umlpy.platform.base", "umlpy.mm", "umlpy.fs", "umlpy.loader",
+    "kernel": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform.base", "umlpy.mm", "umlpy.fs", "umlpy.loader",
                "umlpy.kernel",
                # Allowed exception: the dispatcher reads arguments with the handlers' own accessors.
                "umlpy.syscalls.args"),
-    "syscalls": ("umlpy.abi", "umlpy.errors", "umlpy.platform", "umlpy.mm", "umlpy.fs", "umlpy.loader",
+    "syscalls": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform", "umlpy.mm", "umlpy.fs", "umlpy.loader",
                  "umlpy.kernel", "umlpy.syscalls"),
-    "trace": ("umlpy.abi", "umlpy.errors", "umlpy.platform", "umlpy.mm", "umlpy.fs", "umlpy.loader",
+    "trace": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform", "umlpy.mm", "umlpy.fs", "umlpy.loader",
               "umlpy.kernel", "umlpy.syscalls", "umlpy.trace"),
     "cli": _ALL, "api": _ALL, "testing": _ALL, "__init__": _ALL, "__main__": _ALL,
 }

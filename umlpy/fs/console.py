@@ -21,7 +21,8 @@ import struct
 import termios
 
 from umlpy.errors import SyscallError
-from umlpy.fs.file import POLLIN, POLLOUT, File, WaitQueue
+from umlpy.fs.file import POLLIN, POLLOUT, File
+from umlpy.waiter import Queue
 
 #: sizeof(struct termios) as the kernel copies it for TCGETS/TCSETS
 #: (asm-generic/termbits.h: 4 tcflag_t, c_line, c_cc[19]).  glibc's
@@ -51,7 +52,7 @@ class ConsoleIO:
         self.termios = None       # guest's own settings after TCSETS
         self.winsize = None       # guest's own after TIOCSWINSZ
         self.pgrp = None          # foreground process group, set by the kernel
-        self.waitq = WaitQueue()
+        self.waitq = Queue()
 
     @classmethod
     def host(cls, fd: int) -> "ConsoleIO":

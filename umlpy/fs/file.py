@@ -22,6 +22,7 @@ import os
 from umlpy.abi import stat as st
 from umlpy.abi.fcntl import SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET
 from umlpy.errors import SyscallError
+from umlpy.waiter import WouldBlock  # noqa: F401  (raised by files that must wait)
 
 # O_* flags: os.O_* (identical on x86-64 Linux) until umlpy.abi.fcntl exists.
 O_ACCMODE = os.O_ACCMODE
@@ -36,35 +37,6 @@ MAX_LFS_FILESIZE = (1 << 63) - 1
 MAX_RW_COUNT = 0x7FFFF000
 
 POLLIN, POLLOUT, POLLERR, POLLHUP = 0x1, 0x4, 0x8, 0x10
-
-
-class WouldBlock(Exception):
-    """The operation must wait: the kernel parks the task on ``waitq`` and
-    restarts the system call when it is notified."""
-
-    def __init__(self, waitq=None):
-        super().__init__(waitq)
-        self.waitq = waitq
-
-
-class WaitQueue:
-    """Callbacks to run when an object's readiness changes."""
-
-    def __init__(self):
-        self._waiters = []
-
-    def add(self, fn):
-        self._waiters.append(fn)
-        return fn
-
-    def discard(self, fn):
-        if fn in self._waiters:
-            self._waiters.remove(fn)
-
-    def notify(self):
-        waiters, self._waiters = self._waiters, []
-        for fn in waiters:
-            fn()
 
 
 class File:

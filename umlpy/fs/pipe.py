@@ -19,7 +19,8 @@ import os
 
 from umlpy.abi import stat as st
 from umlpy.errors import SyscallError
-from umlpy.fs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, File, WaitQueue, WouldBlock
+from umlpy.fs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, File
+from umlpy.waiter import Queue, WouldBlock
 from umlpy.fs.node import DEV_PIPE, Inode, Meta
 
 PIPE_BUF = 4096
@@ -35,7 +36,7 @@ class Pipe(Inode):
         self.capacity = capacity
         self.readers = 0
         self.writers = 0
-        self.waitq = WaitQueue()
+        self.waitq = Queue()
         self.meta = Meta(mode=st.S_IFIFO | 0o600, dev=DEV_PIPE, ino=next(_pipe_ino))
 
     def stat(self):

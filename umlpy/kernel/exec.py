@@ -8,9 +8,11 @@ so a failing execve returns an errno to a caller that is still intact.
 import errno
 
 from umlpy.abi.fcntl import AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW
-from umlpy.errors import GuestLoadError, PlatformError, SyscallError
+from umlpy.errors import GuestLoadError, SyscallError
 from umlpy.loader.elf import ElfError, load_elf, parse_elf
-from umlpy.mm.mm import MM
+
+from . import aspace
+from .restart import REGS_SET
 
 
 USER_CS, USER_SS = 0x33, 0x2B
@@ -43,13 +45,7 @@ def prepare_image(t, data: bytes, what: str):
 def load_into_new_mm(t, img, interp, argv, envp, execfn: bytes):
     """A new MM holding the loaded image, and the LoadResult."""
     k = t.kernel
-    try:
-        host = k.platform.new_address_space()
-    except PlatformError as e:
-        k.warn("cannot start a host process for execve: %s" % e)
-        raise SyscallError(errno.ENOMEM) from None
-    mm = MM(k.frames, host)
-    mm.users = 1
+    mm = aspace.new_mm(k, "execve")
     try:
         res = load_elf(mm, img, argv, envp, execfn, creds=t.creds, random16=k.random_bytes(16),
                        hwcap=k.hwcap, hwcap2=k.hwcap2, interp=interp,
@@ -80,13 +76,7 @@ def switch_image(t, mm, res, guest_path: bytes, argv, data: bytes = b""):
     for other in list(g.tasks):          # de_thread: other threads die
         if other is not t:
             k.exit_task(other)
-    old = t.mm
-    t.mm = mm
-    if old is not None:
-        t.ctx.save_state(old.host)
-        old.users -= 1
-        if old.users == 0:
-            old.release()
+    aspace.exec_mm(t, mm)
     if g.vfork_parent is not None:
         k.make_runnable(g.vfork_parent)
         g.vfork_parent = None
@@ -127,6 +117,5 @@ def do_execve(t, path: bytes, argv, envp, dirfd: int = -100, flags: int = 0):
     except GuestLoadError:
         raise SyscallError(errno.E2BIG) from None
     switch_image(t, mm, res, guest_path, argv, data)
-    if k.tracer is not None:
-        k.tracer.exec_done(t)
-    return None
+    k.hooks.exec_done(t)
+    return REGS_SET

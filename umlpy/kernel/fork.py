@@ -8,7 +8,10 @@ the same stub with its own register set.
 import errno
 import struct
 
-from umlpy.errors import PlatformError, SyscallError
+from umlpy.errors import SyscallError
+
+from . import aspace
+from .restart import REGS_SET
 
 
 from umlpy.abi.clone import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS,
@@ -41,21 +44,8 @@ def do_clone(t, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
     ctx = k.platform.new_context()
     t.ctx.save_state(t.mm.host)
     ctx.copy_from(t.ctx)
-    if flags & CLONE_VM:
-        mm = t.mm
-        mm.users += 1
-    else:
-        try:
-            host = k.platform.new_address_space()
-        except PlatformError as e:
-            k.warn("cannot start a host process for fork: %s" % e)
-            raise SyscallError(errno.EAGAIN) from None
-        try:
-            mm = t.mm.fork(host)
-        except BaseException:
-            host.release()
-            raise
-        mm.users = 1
+    # The child runs in (a copy of) the address space the caller runs in now.
+    mm = t.mm if flags & CLONE_VM else aspace.fork_mm(k, t.mm)
     files = t.files if flags & CLONE_FILES else t.files.fork()
     if flags & CLONE_FILES:
         files.users += 1
@@ -95,12 +85,11 @@ def do_clone(t, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
     if flags & CLONE_CHILD_CLEARTID:
         child.clear_child_tid = ctid
     k.update_fast(child)
-    if k.tracer is not None:
-        k.tracer.task_created(t, child)
+    k.hooks.task_created(t, child)
     k.runq.append(child)
     if flags & CLONE_VFORK:
         group.vfork_parent = t
         t.ctx.regs.rax = tid
-        k.block(t, None, restart=False)
-        return None
+        k.park(t)
+        return REGS_SET
     return tid

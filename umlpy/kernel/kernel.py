@@ -3,11 +3,19 @@
 One :class:`Kernel` is one guest machine with one virtual CPU.  Its run loop
 (:meth:`Kernel.run`) is proot's: pick a runnable task, switch to it on the
 platform, handle the stop (system call, fault, trap), deliver pending
-signals, and go again.  System-call handlers raise
-:class:`~umlpy.errors.SyscallError`; :meth:`Kernel.syscall` is the one place
+signals, and go again.  System-call handlers return a result or
+:data:`~umlpy.kernel.restart.REGS_SET`, or raise
+:class:`~umlpy.errors.SyscallError`; :meth:`Kernel._invoke` is the one place
 that turns it into the guest's ``-errno``.  A handler that must wait raises
-:class:`~umlpy.fs.file.WouldBlock`; the task is parked and the same system
-call is run again when it is woken (its registers still hold the arguments).
+:class:`~umlpy.waiter.WouldBlock`; the task is parked on the queues and
+deadline it names and the same system call is run again when it is woken
+(its registers still hold the arguments; state it keeps across the wait is
+in ``task.restart_block``).  A parked task holds its waiter registrations
+in ``task.waits`` and drops all of them when it wakes for any reason.
+
+Observers (the tracer) are :class:`~umlpy.kernel.hooks.KernelHooks`, always
+present (a do-nothing default); ``Kernel.tracing`` says whether the per-call
+hooks must run, the one test the hot path makes.
 """
 
 import collections
@@ -16,20 +24,24 @@ import os
 import select
 import time
 
+import errno
+
 from umlpy.abi.syscall_nr import NR
 from umlpy.abi.wait import WNOHANG, WNOWAIT
 from umlpy.errors import PlatformError, SyscallError, UmlpyError
-from umlpy.fs.file import WaitQueue, WouldBlock
 from umlpy.fs.perm import Caller
 from umlpy.platform.base import StopKind
 from umlpy.syscalls.args import SysArgs
+from umlpy.waiter import Queue, Timer, WouldBlock
 
+from . import aspace
 from . import signals as sigs
+from .hooks import NO_HOOKS
+from .futex import FutexTable
+from .restart import REGS_SET, RestartBlock
 from .task import Task, TaskState, ThreadGroup
 
 _M64 = (1 << 64) - 1
-EINTR = 4
-ECHILD = 10
 USER_CS, USER_DS = 0x33, 0x2B
 #: How many slow-path system calls a task runs before others get the CPU.
 TIME_SLICE_CALLS = 64
@@ -43,6 +55,7 @@ _INTERRUPT, _PREEMPT, _EXIT = StopKind.INTERRUPT, StopKind.PREEMPT, StopKind.EXI
 
 #: What Kernel._invoke returns for a handler that parked its task.
 _BLOCKED = object()
+_REGS_SET = REGS_SET
 
 
 class Kernel:
@@ -58,19 +71,22 @@ class Kernel:
         self.memory_limit = memory_limit
         self.clock = clock
         self.random_bytes = random_bytes or os.urandom
-        self.tracer = tracer
+        #: The observers' hooks (a do-nothing default) and whether the per-call ones run.
+        self.hooks = tracer if tracer is not None else NO_HOOKS
+        self.tracing = self.hooks.active
         self.tasks: dict[int, Task] = {}
         self.groups: dict[int, ThreadGroup] = {}
         self._next_pid = 1
         self.runq: collections.deque[Task] = collections.deque()
-        self.timers: list = []          # heap of (deadline_ns, seq, waitq)
+        self.timers: list = []          # heap of (deadline_ns, seq, Timer)
         self._timer_seq = 0
         self.init: ThreadGroup | None = None
         self.current: Task | None = None
         self.boot_ns = time.monotonic_ns()
         self.vfs = vfs_factory(self)
-        self.host_waiters: dict[int, WaitQueue] = {}  # host fd -> waiters (console input)
-        self.child_wait = collections.defaultdict(WaitQueue)  # tgid -> waiters in wait4
+        self.host_waiters: dict[int, Queue] = {}  # host fd -> waiters (console input)
+        self.child_wait = collections.defaultdict(Queue)  # tgid -> waiters in wait4
+        self.futexes = FutexTable()
         self.hwcap, self.hwcap2, self.minsigstksz = _host_hwcaps()
         self._rows = table.rows          # the table's list, indexed by number (hot path)
         self._nrows = len(table.rows)
@@ -99,8 +115,11 @@ class Kernel:
         return g
 
     def new_task(self, tid, group, ctx, mm, files, fs) -> Task:
-        t = Task(tid, group, ctx, mm, files, fs)
+        """A task of ``group`` running in ``mm`` (its home and active mm; None until exec)."""
+        t = Task(tid, group, ctx, None, files, fs)
         t.kernel = self
+        if mm is not None:
+            aspace.attach_task(t, mm)
         group.tasks.append(t)
         self.tasks[tid] = t
         return t
@@ -111,6 +130,11 @@ class Kernel:
         return Caller(pid=t.group.tgid, uid=c.uid, gid=c.gid, euid=c.euid, egid=c.egid,
                       groups=c.groups, cwd=t.fs.cwd, root=t.fs.root, umask=t.fs.umask)
 
+    @property
+    def tracer(self):
+        """The attached tracer, or None."""
+        return self.hooks if self.tracing else None
+
     def yield_cpu(self, t: Task):
         self.need_resched = True
 
@@ -119,8 +143,8 @@ class Kernel:
         """Tell the platform the constant answers of this task's identity calls."""
         ctx = t.ctx
         ctx.clear_fast_results()
-        tracer = self.tracer
-        if tracer is not None:
+        hooks = self.hooks
+        if self.tracing:
             ctx.enable_trace_ring(4096)
         c = t.group.creds
         parent = t.group.parent
@@ -128,7 +152,7 @@ class Kernel:
                           (NR.getppid, parent.tgid if parent else 0),
                           (NR.getuid, c.uid), (NR.geteuid, c.euid), (NR.getgid, c.gid),
                           (NR.getegid, c.egid), (NR.getpgrp, t.group.pgid)):
-            if tracer is None or tracer.fast_ok(int(nr)):
+            if hooks.fast_ok(int(nr)):
                 ctx.set_fast_result(int(nr), value)
 
     # --- time ------------------------------------------------------------------
@@ -143,36 +167,71 @@ class Kernel:
             return self.clock.realtime_ns()
         return time.time_ns()
 
-    def add_timer(self, deadline_ns: int) -> WaitQueue:
-        wq = WaitQueue()
+    def add_timer(self, deadline_ns: int, callback) -> Timer:
+        """Call ``callback()`` once the guest clock reaches ``deadline_ns``, unless cancelled."""
+        tm = Timer(deadline_ns, callback)
         self._timer_seq += 1
-        heapq.heappush(self.timers, (deadline_ns, self._timer_seq, wq))
-        return wq
+        heapq.heappush(self.timers, (deadline_ns, self._timer_seq, tm))
+        return tm
 
     def _fire_timers(self):
         now = self.now_ns()
-        while self.timers and self.timers[0][0] <= now:
-            _, _, wq = heapq.heappop(self.timers)
-            wq.notify()
+        timers = self.timers
+        while timers and (timers[0][0] <= now or timers[0][2].cancelled):
+            _, _, tm = heapq.heappop(timers)
+            if not tm.cancelled:
+                fn = tm.callback
+                tm.cancel()
+                fn()
 
     # --- scheduling -------------------------------------------------------------
     def make_runnable(self, t: Task):
+        """Wake a parked task: it drops every waiter registration and goes on the run queue."""
         if t.state == TaskState.BLOCKED:
             t.state = TaskState.RUNNABLE
-            t.blocked_on = None
+            self._drop_waits(t)
             self.runq.append(t)
 
-    def block(self, t: Task, waitq, restart=True):
-        """Park ``t`` until ``waitq`` is notified; re-run its syscall then."""
+    @staticmethod
+    def _drop_waits(t: Task):
+        waits = t.waits
+        if waits:
+            t.waits = ()
+            for e in waits:
+                e.unregister()
+
+    def block(self, t: Task, wb: WouldBlock):
+        """Park ``t`` on what ``wb`` names; its system call is run again when it wakes."""
         t.state = TaskState.BLOCKED
-        t.restart = restart
-        t.blocked_on = waitq
-        if waitq is not None:
-            waitq.add(lambda: self.make_runnable(t))
+        t.restart = True
+
+        def wake(_events=None):
+            self.make_runnable(t)
+
+        waits = []
+        for q in wb.queues:
+            if type(q) is tuple:
+                waits.append(q[0].register(wake, q[1]))
+            else:
+                waits.append(q.register(wake))
+        if wb.deadline is not None:
+            waits.append(self.add_timer(wb.deadline, wake))
+        t.waits = waits
+
+    def park(self, t: Task):
+        """Stop ``t`` without re-running its call: only make_runnable ends it (vfork's parent)."""
+        t.state = TaskState.BLOCKED
+        t.restart = False
+        t.waits = ()
 
     def _idle(self):
         """Nothing is runnable: wait for a timer or host input."""
-        fds = list(self.host_waiters)
+        hw = self.host_waiters
+        for fd in [fd for fd, q in hw.items() if not len(q)]:
+            del hw[fd]                   # nobody waits there any more
+        fds = list(hw)
+        while self.timers and self.timers[0][2].cancelled:
+            heapq.heappop(self.timers)
         if not self.timers and not fds:
             raise UmlpyError("every guest task is blocked forever (deadlock)")
         timeout = None
@@ -189,10 +248,11 @@ class Kernel:
             time.sleep(timeout)
         self._fire_timers()
 
-    def wait_host_fd(self, fd: int) -> WaitQueue:
+    def wait_host_fd(self, fd: int) -> Queue:
+        """The queue notified when host fd ``fd`` (console input) is readable."""
         wq = self.host_waiters.get(fd)
         if wq is None:
-            wq = self.host_waiters[fd] = WaitQueue()
+            wq = self.host_waiters[fd] = Queue()
         return wq
 
     def run(self) -> int:
@@ -229,7 +289,7 @@ class Kernel:
             nr, args = t.trace_resume
             t.trace_resume = None
             rax = t.ctx.regs.rax
-            self.tracer.syscall_exit(t, nr, args, rax - (1 << 64) if rax >> 63 else rax)
+            self.hooks.syscall_exit(t, nr, args, rax - (1 << 64) if rax >> 63 else rax)
         if t.restart:
             t.restart = False
             self.syscall(t)
@@ -238,7 +298,8 @@ class Kernel:
             self._ret_to_user(t)
         calls = 0
         ctx = t.ctx
-        tracer = self.tracer
+        tracing = self.tracing
+        hooks = self.hooks
         group = t.group
         timer = self.timer
         if timer is not None:
@@ -250,8 +311,8 @@ class Kernel:
             if runq and timer is not None and not timer.armed:
                 timer.arm(TIME_SLICE_S)      # others wait: preempt a task that never traps
             stop = ctx.switch(t.mm.host)
-            if tracer is not None:
-                tracer.drain_fast(t)
+            if tracing:
+                hooks.drain_fast(t)
             kind = stop.kind
             if kind is _SYSCALL:
                 self.syscall(t)
@@ -281,66 +342,65 @@ class Kernel:
     def _ret_to_user(self, t: Task):
         if t.ignored_signals:
             for signo, info in t.ignored_signals:
-                self.tracer.signal(t, signo, info)
+                self.hooks.signal(t, signo, info)
             t.ignored_signals.clear()
         if (t.pending | t.group.pending) & ~t.sigmask or (t.pending | t.group.pending) & sigs.UNBLOCKABLE:
             self.deliver_signals(t)
 
     # --- system calls ------------------------------------------------------------
     def syscall(self, t: Task):
-        """Dispatch the system call ``t`` stopped at: the one place errors become -errno."""
+        """Dispatch the system call ``t`` stopped at and store its result."""
         ctx = t.ctx
         nr, raw = ctx.syscall_frame()
         row = self._rows[nr] if nr < self._nrows else None
         if row is None:
             row = self.table.lookup(nr)
         args = SysArgs(raw)
-        tracer = self.tracer
         if self.clock is not None:
             self.clock.tick()
-        if tracer is None:
-            # _invoke, inlined: the untraced path is the hot one (one call less per syscall).
-            try:
-                ret = row.handler(t, args)
-            except SyscallError as e:
-                ret = -e.errno
-            except WouldBlock as wb:
-                self.block(t, wb.waitq)
-                return
-            except Exception as e:     # a bug of ours: the call fails, the guest goes on
-                ret = self.internal_error(t, row, e)
-            if ret is not None:
+        if not self.tracing:
+            ret = self._invoke(t, row, args)
+            if ret is not _BLOCKED and ret is not _REGS_SET:
                 ctx.regs.rax = ret & _M64
             return
-        regs = ctx.regs
-        injected = tracer.syscall_enter(t, nr, args, restarted=t.in_syscall)
+        hooks = self.hooks
+        injected = hooks.syscall_enter(t, nr, args, restarted=t.in_syscall)
         t.in_syscall = False
         ret = injected if injected is not None else self._invoke(t, row, args)
         if ret is _BLOCKED:
             t.in_syscall = True
-            tracer.syscall_blocked(t, nr, args)
+            hooks.syscall_blocked(t, nr, args)
             return
-        if ret is not None:
-            regs.rax = ret & _M64
+        if ret is not _REGS_SET:
+            ctx.regs.rax = ret & _M64
         elif t.state == TaskState.BLOCKED:      # vfork: the parent waits; its result is in rax
             t.trace_resume = (nr, args)
-            tracer.syscall_blocked(t, nr, args)
+            hooks.syscall_blocked(t, nr, args)
             return
-        tracer.syscall_exit(t, nr, args, ret)
+        hooks.syscall_exit(t, nr, args, None if ret is _REGS_SET else ret)
 
     def _invoke(self, t: Task, row, args):
-        """Run a handler: its result, -errno, or _BLOCKED when the task was parked."""
+        """Run a handler: its result, REGS_SET, -errno, or _BLOCKED when the task was parked.
+
+        The one place where an errno becomes the guest's negative result.  A
+        call that completes (not parked) drops its restart block.
+        """
         try:
-            return row.handler(t, args)
+            ret = row.handler(t, args)
+            if ret is None:
+                raise TypeError("handler returned None (return a result or REGS_SET)")
         except SyscallError as e:
-            return -e.errno
+            ret = -e.errno
         except WouldBlock as wb:
-            self.block(t, wb.waitq)
+            self.block(t, wb)
             return _BLOCKED
         except Exception as e:     # a bug of ours: the call fails, the guest goes on
-            return self.internal_error(t, row, e)
+            ret = -self.internal_error(t, row, e).errno
+        if t.restart_block is not None:
+            t.restart_block = None
+        return ret
 
-    def internal_error(self, t: Task, row, exc) -> int:
+    def internal_error(self, t: Task, row, exc) -> SyscallError:
         """A handler raised something other than SyscallError: a bug in umlpy.
 
         With UMLPY_DEBUG=1 (the test suite sets it) the exception propagates;
@@ -350,7 +410,7 @@ class Kernel:
             raise exc
         self.warn("internal error in %s() of task %d: %s: %s (the call fails with EIO)"
                   % (row.name, t.tid, type(exc).__name__, exc))
-        return -5
+        return SyscallError(errno.EIO)
 
     # --- faults and traps ----------------------------------------------------------
     def fault(self, t: Task, stop):
@@ -414,7 +474,7 @@ class Kernel:
             g.pending &= ~sigs.bit(signo)
             for tt in tasks:
                 tt.pending &= ~sigs.bit(signo)
-            if self.tracer is not None and tasks:
+            if self.tracing and tasks:
                 # A tracer sees ignored signals too (as ptrace reports them, when the
                 # task next returns to user mode), then they vanish.
                 tasks[0].ignored_signals.append((signo, info or (signo, 0, 0, 0, 0)))
@@ -425,29 +485,22 @@ class Kernel:
                 break
 
     def interrupt(self, t: Task):
-        """Wake a blocked task with EINTR so it can take a signal."""
+        """Wake a blocked task so it can take a signal: its call ends as its restart
+        block says (-EINTR by default), with every registration dropped."""
         if t.state != TaskState.BLOCKED:
             return
-        wq = t.blocked_on
         t.state = TaskState.RUNNABLE
-        t.blocked_on = None
+        self._drop_waits(t)
         t.restart = False
-        t.sleep_deadline = None
-        t.poll_deadline = None
-        partial = t.write_progress
-        t.write_progress = 0
-        cleanup = getattr(t, "futex_cleanup", None)
-        if cleanup is not None:
-            t.futex_cleanup = None
-            t.futex_wait = None
-            cleanup()
-        ret = partial if partial else -EINTR      # a write cut by a signal returns what it wrote
+        rb = t.restart_block or _PLAIN_WAIT
+        t.restart_block = None
+        rb.cancel()
+        ret = self._invoke(t, _INTERRUPTED, rb)
         t.ctx.regs.rax = ret & _M64
-        if self.tracer is not None and t.in_syscall:
+        if self.tracing and t.in_syscall:
             t.in_syscall = False
-            self.tracer.syscall_exit(t, t.ctx.regs.orig_rax, SysArgs.from_regs(t.ctx.regs), ret)
+            self.hooks.syscall_exit(t, t.ctx.regs.orig_rax, SysArgs.from_regs(t.ctx.regs), ret)
         self.runq.append(t)
-        del wq
 
     def deliver_signals(self, t: Task):
         from .sigframe import setup_frame
@@ -464,8 +517,7 @@ class Kernel:
                 g.pending &= ~sigs.bit(signo)
                 info = g.pending_info.pop(signo, (signo, 0, 0, 0, 0))
             act = g.handlers.actions[signo]
-            if self.tracer is not None:
-                self.tracer.signal(t, signo, info)
+            self.hooks.signal(t, signo, info)
             if act.handler == sigs.SIG_IGN and signo not in (sigs.SIGKILL, sigs.SIGSTOP):
                 continue
             if act.handler == sigs.SIG_DFL or signo in (sigs.SIGKILL, sigs.SIGSTOP):
@@ -497,18 +549,23 @@ class Kernel:
         if code is not None and len(g.tasks) == 1 and not g.group_exiting:
             g.exit_status = (code & 0xFF) << 8
         t.state = TaskState.DEAD
-        if self.tracer is not None:
-            self.tracer.task_exit(t)
-        if t.clear_child_tid and t.mm.users > 1:
+        self.hooks.task_exit(t)
+        self._drop_waits(t)
+        rb = t.restart_block
+        if rb is not None:
+            t.restart_block = None
+            rb.cancel()
+        mm = t.home_mm
+        if t.clear_child_tid and mm is not None and mm.users + mm.holders > 2:
             try:
-                t.mm.write(t.clear_child_tid, b"\0\0\0\0")
-                self.futex_wake(t.mm, t.clear_child_tid, 1)
+                mm.write(t.clear_child_tid, b"\0\0\0\0")
+                self.futex_wake(mm, t.clear_child_tid, 1)
             except SyscallError:
                 pass
         if g.vfork_parent is not None and g.tasks and g.tasks[0] is t:
             self.make_runnable(g.vfork_parent)
             g.vfork_parent = None
-        self._put_mm(t)
+        aspace.detach_task(t)
         t.files.users -= 1
         if t.files.users == 0:
             t.files.close_all()
@@ -519,16 +576,9 @@ class Kernel:
         if not g.tasks:
             self._group_dead(g)
 
-    def _put_mm(self, t: Task):
-        mm = t.mm
-        mm.users -= 1
-        if mm.users == 0:
-            mm.release()
-
     def _group_dead(self, g: ThreadGroup):
         g.zombie = True
-        if self.tracer is not None:
-            self.tracer.group_exit(g)
+        self.hooks.group_exit(g)
         # Orphans go to init.
         for child in g.children:
             child.parent = self.init if g is not self.init else None
@@ -577,7 +627,7 @@ class Kernel:
                 continue
             cands.append(c)
         if not cands:
-            raise SyscallError(ECHILD)
+            raise SyscallError(errno.ECHILD)
         for c in cands:
             if c.zombie:
                 if not options & WNOWAIT:
@@ -590,25 +640,29 @@ class Kernel:
     # --- futex ------------------------------------------------------------------------
     def futex_wake(self, mm, addr: int, n: int) -> int:
         """Wake up to ``n`` waiters of the futex word at ``addr`` (CLONE_CHILD_CLEARTID)."""
-        q = getattr(mm, "futex_queues", None)
-        if not q or addr not in q:
-            return 0
-        waiters = q[addr]
-        woken = 0
-        while waiters and woken < n:
-            w = waiters.pop(0)
-            w.task.futex_woken = True
-            w.notify()
-            woken += 1
-        if not waiters:
-            del q[addr]
-        return woken
+        return self.futexes.wake(mm, addr, n)
 
     def shutdown(self):
         """Kill every guest task and release the host side."""
         for t in list(self.tasks.values()):
             t.state = TaskState.DEAD
         self.platform.close()
+
+
+def _interrupted(t, rb):
+    """A restart block's result for an interrupted call (run through Kernel._invoke)."""
+    return rb.interrupted()
+
+
+class _InterruptRow:
+    __slots__ = ()
+    name = "interrupted call"
+    handler = staticmethod(_interrupted)
+
+
+_INTERRUPTED = _InterruptRow()
+#: The restart block of a wait that keeps no state of its own: interrupted, it gives EINTR.
+_PLAIN_WAIT = RestartBlock()
 
 
 def _host_hwcaps():

@@ -14,6 +14,7 @@ from umlpy.abi.signal import SA, SIGINFO_SIZE
 from umlpy.errors import SyscallError
 
 from . import signals as sigs
+from .restart import REGS_SET
 
 # struct sigcontext (x86-64): r8..r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip, eflags,
 # cs, gs, fs, ss (u16), err, trapno, oldmask, cr2, fpstate, reserved1[8].
@@ -54,7 +55,7 @@ def setup_frame(kernel, t, signo: int, act, info):
     uc = frame + 8
     info_addr = uc + UCONTEXT_SIZE
     old_mask = t.sigmask
-    if getattr(t, "saved_sigmask", None) is not None:     # rt_sigsuspend's mask ends here
+    if t.saved_sigmask is not None:     # rt_sigsuspend's (ppoll's...) mask ends here
         old_mask, t.saved_sigmask = t.saved_sigmask, None
     sc = _SIGCONTEXT.pack(*(getattr(regs, r) for r in _SC_REGS), USER_CS, 0, 0, USER_SS,
                           0, 14 if signo in (7, 11) else 0, old_mask, addr if signo in (7, 11) else 0, 0)
@@ -91,14 +92,14 @@ def setup_frame(kernel, t, signo: int, act, info):
 
 
 def sigreturn(kernel, t):
-    """rt_sigreturn: restore what setup_frame saved.  Returns None (registers set)."""
+    """rt_sigreturn: restore what setup_frame saved.  Returns REGS_SET."""
     regs = t.ctx.regs
     uc = regs.rsp   # the handler's `ret` popped pretcode
     try:
         raw = t.mm.read(uc, UCONTEXT_SIZE)
     except SyscallError:
         kernel.exit_group(t, 11, signaled=True)
-        return None
+        return REGS_SET
     vals = _SIGCONTEXT.unpack_from(raw, _UC_HEAD.size)
     for name, v in zip(_SC_REGS, vals):
         if name == "eflags":
@@ -111,4 +112,4 @@ def sigreturn(kernel, t):
     t.sigmask = mask & ~sigs.UNBLOCKABLE
     if t.sigframes:
         t.ctx.xstate_restore(t.mm.host, t.sigframes.pop())
-    return None
+    return REGS_SET

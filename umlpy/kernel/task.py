@@ -8,7 +8,9 @@ pid (tgid), parent, children, signal actions, exit status.
 Invariants:
 - ``task.group.tasks`` holds every live task of the group; the group becomes
   a zombie when the last one exits, and is reaped by its parent's wait.
-- A task's ``mm`` reference counts: ``mm.users`` counts tasks using it.
+- Address-space references are counted on the MM by :mod:`umlpy.kernel.aspace`:
+  ``mm.users`` counts tasks running in it, ``mm.holders`` everything else
+  that keeps it (a task's home mm, fds that name it, a process's contexts).
 """
 
 import enum
@@ -103,6 +105,10 @@ def default_rlimits(memory_limit: int) -> dict:
 class ThreadGroup:
     """A guest process."""
 
+    __slots__ = ("tgid", "parent", "children", "tasks", "creds", "handlers", "rlimits", "pgid", "sid",
+                 "exe", "image", "cmdline", "zombie", "reaped", "exit_status", "exit_signal",
+                 "group_exiting", "pending", "pending_info", "vfork_parent", "umask", "times")
+
     def __init__(self, tgid: int, parent: "ThreadGroup | None", creds: Creds,
                  handlers: SignalHandlers, rlimits: dict):
         self.tgid = tgid
@@ -137,33 +143,50 @@ class ThreadGroup:
 
 
 class Task:
-    """A guest thread."""
+    """A guest thread.
+
+    ``mm`` is the task's *active* address space (Linux's ``active_mm``): the
+    one its registers run in and its system calls act on.  ``home_mm`` is
+    the process's own (Linux's ``mm``), the one it returns to.  They differ
+    only while the task runs elsewhere (switch_as, vas_switch, switch_mm,
+    PTRACE_SWITCH_MM, mm_indirect); both change only through
+    :func:`umlpy.kernel.aspace.switch_mm` and exec.
+    """
+
+    __slots__ = ("tid", "group", "ctx", "mm", "home_mm", "files", "fs", "state", "sigmask",
+                 "saved_sigmask", "pending", "pending_info", "clear_child_tid", "robust_list", "rseq",
+                 "comm", "waits", "restart", "restart_block", "exit_code", "sigaltstack", "last_fault",
+                 "sigframes", "in_syscall", "ignored_signals", "trace_resume", "kernel")
 
     def __init__(self, tid: int, group: ThreadGroup, ctx, mm, files, fs):
         self.tid = tid
         self.group = group
         self.ctx = ctx
         self.mm = mm
+        self.home_mm = mm
         self.files = files
         self.fs = fs
         self.state = TaskState.RUNNABLE
         self.sigmask = 0
+        #: The mask to restore after a temporary one (rt_sigsuspend, ppoll, pselect6)
+        #: ends: at the next signal delivery, or when the call returns.  It is Linux's
+        #: task_struct field, not per-call state: it outlives the interrupted call.
+        self.saved_sigmask = None
         self.pending = 0           # thread-directed pending signals (bitmask)
         self.pending_info: dict = {}
         self.clear_child_tid = 0
         self.robust_list = (0, 0)
         self.rseq = None           # (addr, len, sig) when registered
         self.comm = b""
-        self.blocked_on = None     # what a BLOCKED task waits for
-        self.restart = None        # handler to re-run when woken
+        self.waits = ()            # the waiter entries and timer of a BLOCKED task
+        self.restart = False       # re-run the system call when woken
+        self.restart_block = None  # the blocked call's own state (kernel.restart.RestartBlock)
         self.exit_code = 0
         self.sigaltstack = (0, 2, 0)  # ss_sp, ss_flags (SS_DISABLE), ss_size
         self.last_fault = (0, 0, 0)   # is_write, addr, trap_no
         self.sigframes = []           # saved FPU states of the signal frames in use
         self.in_syscall = False       # a traced syscall is parked (blocked) mid-way
-        self.write_progress = 0       # bytes a blocking pipe write has written so far
         self.ignored_signals = []     # (signo, info) discarded, still to be shown to a tracer
-        self.poll_deadline = None     # (deadline or None,) of a poll/select being waited on
         self.trace_resume = None      # (nr, args) of a call whose result the tracer still owes
         self.kernel = None
 
@@ -179,7 +202,7 @@ class Task:
         return "<Task %d/%d %s>" % (self.group.tgid, self.tid, self.state.name)
 
 
-@dataclass
+@dataclass(slots=True)
 class FsContext:
     """cwd and root of a task (shared with CLONE_FS)."""
 

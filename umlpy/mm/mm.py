@@ -109,6 +109,10 @@ class MM:
         #: vm.max_map_count: mmap fails with ENOMEM beyond this many VMAs.
         self.max_map_count = 65530
         self.released = False
+        #: Reference counts kept by umlpy.kernel.aspace: tasks running in this mm, and
+        #: everything else that keeps it (home mm of tasks, fds, contexts).
+        self.users = 0
+        self.holders = 0
 
     # ------------------------------------------------------------------ queries
     def __iter__(self):

@@ -11,7 +11,8 @@ import struct
 from umlpy.abi.fcntl import AT_FDCWD
 from umlpy.abi.time import UTIME_NOW, UTIME_OMIT
 from umlpy.errors import SyscallError
-from umlpy.fs.file import WouldBlock
+from umlpy.kernel.restart import RestartBlock
+from umlpy.waiter import WouldBlock
 from umlpy.fs.pipe import make_pipe
 from umlpy.mm.shared import SharedObject
 
@@ -85,6 +86,20 @@ def _write_file(t, f, data: bytes) -> int:
         raise
 
 
+class WriteBlock(RestartBlock):
+    """A blocking pipe write in progress: how much it has written so far."""
+
+    __slots__ = ("done",)
+
+    def __init__(self):
+        self.done = 0
+
+    def interrupted(self):
+        if self.done:
+            return self.done     # a write cut by a signal returns what it wrote
+        raise E(errno.EINTR)
+
+
 def write(t, a):
     """Write implements write(2).
 
@@ -95,22 +110,29 @@ def write(t, a):
     n = min(a.size(2), MAX_RW)
     if not f.writable:
         raise E(errno.EBADF)
-    done = t.write_progress
-    t.write_progress = 0
+    rb = t.restart_block
+    done = rb.done if isinstance(rb, WriteBlock) else 0
     data = t.mm.read(a.ptr(1) + done, n - done) if n > done else b""
     try:
         done += _write_file(t, f, data)
     except WouldBlock:
-        t.write_progress = done
+        _progress(t, done)
         raise
     except SyscallError:
         if done:
             return done
         raise
     if done < n and getattr(f, "pipe", None) is not None and not f.nonblocking:
-        t.write_progress = done
+        _progress(t, done)
         raise WouldBlock(f.waitq)
     return done
+
+
+def _progress(t, done):
+    rb = t.restart_block
+    if not isinstance(rb, WriteBlock):
+        rb = t.restart_block = WriteBlock()
+    rb.done = done
 
 
 def _iovecs(t, ptr, cnt):

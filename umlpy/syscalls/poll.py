@@ -1,16 +1,18 @@
 """I/O multiplexing: poll, ppoll, select, pselect6.
 
 Readiness comes from each open file's ``poll()``; a call that must wait parks
-the task on one wait queue that every polled file's queue (and the timeout's
-timer, and for the console the host fd) notifies, and is run again from the
-start when woken: the deadline is kept on the task across those runs.
+the task on every polled file's queue (for the console, the host fd's) with
+the call's deadline, and is run again from the start when woken: the
+deadline is kept in the call's restart block (:class:`PollBlock`) across
+those runs.
 """
 
 import errno
 import struct
 
 from umlpy.errors import SyscallError
-from umlpy.fs.file import WaitQueue, WouldBlock
+from umlpy.kernel.restart import RestartBlock
+from umlpy.waiter import WouldBlock
 
 from .table import supported
 
@@ -32,27 +34,35 @@ def _revents(f, events: int) -> int:
     return ev & (events | _ALWAYS)
 
 
+class PollBlock(RestartBlock):
+    """A poll or select in progress: its absolute deadline (None: none)."""
+
+    __slots__ = ("deadline",)
+
+    def __init__(self, deadline):
+        self.deadline = deadline
+
+
 def _wait(t, files, deadline):
     """Park ``t`` until one of ``files`` may have changed or ``deadline`` (guest ns) passes."""
     k = t.kernel
-    wq = WaitQueue()
+    queues = []
     for f in files:
         q = getattr(f, "waitq", None)
         if q is not None:
-            q.add(wq.notify)
+            queues.append(q)
         io = getattr(f, "io", None)
         if io is not None and io.read_fd is not None:
-            k.wait_host_fd(io.read_fd).add(wq.notify)
-    if deadline is not None:
-        k.add_timer(deadline).add(wq.notify)
-    raise WouldBlock(wq)
+            queues.append(k.wait_host_fd(io.read_fd))
+    raise WouldBlock(*queues, deadline=deadline)
 
 
 def _deadline(t, timeout_ns):
     """The absolute deadline of this call, kept across its restarts (None: no timeout)."""
-    if t.poll_deadline is None:
-        t.poll_deadline = (None if timeout_ns is None else t.kernel.now_ns() + timeout_ns,)
-    return t.poll_deadline[0]
+    rb = t.restart_block
+    if not isinstance(rb, PollBlock):
+        rb = t.restart_block = PollBlock(None if timeout_ns is None else t.kernel.now_ns() + timeout_ns)
+    return rb.deadline
 
 
 def _expired(t, deadline):
@@ -80,7 +90,6 @@ def _do_poll(t, fds_ptr, nfds, timeout_ns):
         if rev:
             ready += 1
     if ready or timeout_ns == 0 or _expired(t, deadline):
-        t.poll_deadline = None
         blob = b"".join(_POLLFD.pack(fd, ev, rev) for (fd, ev, _), rev in zip(entries, out))
         if blob:
             t.mm.write(fds_ptr, blob)
@@ -110,13 +119,13 @@ def _with_sigmask(t, ptr, size):
     if size != 8:
         raise E(errno.EINVAL)
     mask = struct.unpack("<Q", t.mm.read(ptr, 8))[0]
-    if getattr(t, "saved_sigmask", None) is None:
+    if t.saved_sigmask is None:
         t.saved_sigmask = t.sigmask
     t.sigmask = mask & ~((1 << 8) | (1 << 18))     # never SIGKILL, SIGSTOP
 
 
 def _restore_sigmask(t):
-    saved = getattr(t, "saved_sigmask", None)
+    saved = t.saved_sigmask
     if saved is not None:
         t.sigmask, t.saved_sigmask = saved, None
 
@@ -156,7 +165,6 @@ def _do_select(t, nfds, rp, wp, ep, timeout_ns):
         try:
             f = t.files.get(fd)
         except SyscallError:
-            t.poll_deadline = None
             raise
         files.append(f)
         ev = f.poll()
@@ -168,7 +176,6 @@ def _do_select(t, nfds, rp, wp, ep, timeout_ns):
             eout |= bit
     ready = bin(rout).count("1") + bin(wout).count("1") + bin(eout).count("1")
     if ready or timeout_ns == 0 or _expired(t, deadline):
-        t.poll_deadline = None
         _write_set(t, rp, nfds, rout)
         _write_set(t, wp, nfds, wout)
         _write_set(t, ep, nfds, eout)

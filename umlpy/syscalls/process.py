@@ -11,6 +11,7 @@ import struct
 from umlpy.errors import SyscallError
 from umlpy.kernel import exec as kexec
 from umlpy.kernel import fork as kfork
+from umlpy.kernel.restart import REGS_SET
 from umlpy.kernel.task import RLIM_INFINITY, Rlimit
 
 from .table import partial, supported
@@ -198,12 +199,12 @@ def setsid(t, a):
 def exit(t, a):
     """Exit implements exit(2): ends the calling thread only."""
     t.kernel.exit_task(t, a.int(0) & 0xFF)
-    return None
+    return REGS_SET
 
 
 def exit_group(t, a):
     t.kernel.exit_group(t, a.int(0) & 0xFF)
-    return None
+    return REGS_SET
 
 
 def set_tid_address(t, a):

@@ -5,7 +5,7 @@ import struct
 
 from umlpy.abi.signal import NSIG
 from umlpy.errors import SyscallError
-from umlpy.fs.file import WaitQueue, WouldBlock
+from umlpy.waiter import WouldBlock
 from umlpy.kernel import signals as sigs
 from umlpy.kernel.sigframe import sigreturn
 
@@ -153,7 +153,7 @@ def tkill(t, a):
 
 
 def pause(t, a):
-    raise WouldBlock(WaitQueue())     # only a signal ends it (EINTR)
+    raise WouldBlock()     # only a signal ends it (EINTR)
 
 
 def rt_sigsuspend(t, a):
@@ -162,10 +162,10 @@ def rt_sigsuspend(t, a):
     mask = struct.unpack("<Q", t.mm.read(a.ptr(0), 8))[0]
     # The mask applies while waiting and during the delivery of the signal;
     # then the old one is back (kept for sigreturn through the frame).
-    if not getattr(t, "saved_sigmask", None):
+    if t.saved_sigmask is None:
         t.saved_sigmask = t.sigmask
     t.sigmask = mask & ~sigs.UNBLOCKABLE
-    raise WouldBlock(WaitQueue())
+    raise WouldBlock()
 
 
 FAMILY = [

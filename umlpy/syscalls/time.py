@@ -8,7 +8,8 @@ import errno
 import struct
 
 from umlpy.errors import SyscallError
-from umlpy.fs.file import WouldBlock
+from umlpy.kernel.restart import RestartBlock
+from umlpy.waiter import WouldBlock
 
 from .table import partial, supported
 
@@ -77,35 +78,59 @@ def _read_ts(t, ptr):
     return sec * 10 ** 9 + nsec
 
 
-def _sleep(t, clk, deadline, rem_ptr):
-    """Block until ``deadline`` (on the monotonic clock); restartable."""
-    k = t.kernel
-    now = k.now_ns()
-    if now >= deadline:
-        t.sleep_deadline = None
+class SleepBlock(RestartBlock):
+    """A sleep in progress: its deadline (guest CLOCK_MONOTONIC) and where the
+    time left goes when a signal interrupts it (nanosleep's ``rem``)."""
+
+    __slots__ = ("kernel", "deadline", "rem_ptr", "mm")
+
+    def __init__(self, t, deadline, rem_ptr):
+        self.kernel = t.kernel
+        self.mm = t.mm
+        self.deadline = deadline
+        self.rem_ptr = rem_ptr
+
+    def interrupted(self):
+        if self.rem_ptr:
+            left = max(0, self.deadline - self.kernel.now_ns())
+            try:
+                self.mm.write(self.rem_ptr, _TS.pack(left // 10 ** 9, left % 10 ** 9))
+            except SyscallError:
+                pass      # Linux too reports only EINTR when rem is unwritable
+        raise E(errno.EINTR)
+
+
+def _sleep(t, deadline, rem_ptr):
+    """Block until ``deadline`` (guest monotonic ns); the deadline survives the wait."""
+    rb = t.restart_block
+    if isinstance(rb, SleepBlock):
+        deadline = rb.deadline
+    if t.kernel.now_ns() >= deadline:
         return 0
-    t.sleep_deadline = deadline
-    raise WouldBlock(k.add_timer(deadline))
+    if not isinstance(rb, SleepBlock):
+        t.restart_block = SleepBlock(t, deadline, rem_ptr)
+    raise WouldBlock(deadline=deadline)
 
 
 def nanosleep(t, a):
-    if getattr(t, "sleep_deadline", None) is None:
-        t.sleep_deadline = t.kernel.now_ns() + _read_ts(t, a.ptr(0))
-    return _sleep(t, CLOCK_MONOTONIC, t.sleep_deadline, a.ptr(1))
+    if isinstance(t.restart_block, SleepBlock):
+        return _sleep(t, 0, 0)
+    return _sleep(t, t.kernel.now_ns() + _read_ts(t, a.ptr(0)), a.ptr(1))
 
 
 def clock_nanosleep(t, a):
+    if isinstance(t.restart_block, SleepBlock):
+        return _sleep(t, 0, 0)
     clk, flags = a.int(0), a.int(1)
     if clk in (CLOCK_THREAD_CPUTIME_ID,):
         raise E(errno.EINVAL)
     _clock_ns(t, clk)
-    if getattr(t, "sleep_deadline", None) is None:
-        ns = _read_ts(t, a.ptr(2))
-        if flags & TIMER_ABSTIME:
-            now_clk = _clock_ns(t, clk)
-            ns = max(0, ns - now_clk)
-        t.sleep_deadline = t.kernel.now_ns() + ns
-    return _sleep(t, clk, t.sleep_deadline, a.ptr(3))
+    ns = _read_ts(t, a.ptr(2))
+    absolute = bool(flags & TIMER_ABSTIME)
+    if absolute:
+        ns = max(0, ns - _clock_ns(t, clk))
+    # An absolute sleep is not told how much was left (Linux writes rem only for relative ones).
+    return _sleep(t, t.kernel.now_ns() + ns, 0 if absolute else a.ptr(3))
 
 
 def getrandom(t, a):
@@ -128,8 +153,8 @@ def times(t, a):
 FAMILY = [
     supported("clock_gettime", clock_gettime), supported("clock_getres", clock_getres),
     supported("gettimeofday", gettimeofday), supported("time", time),
-    partial("nanosleep", nanosleep, "rem is not written when interrupted"),
-    partial("clock_nanosleep", clock_nanosleep, "rem is not written when interrupted"),
+    supported("nanosleep", nanosleep),
+    partial("clock_nanosleep", clock_nanosleep, "every clock sleeps on the monotonic clock"),
     supported("getrandom", getrandom),
     partial("times", times, "CPU times are 0"),
 ]

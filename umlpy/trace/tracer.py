@@ -11,6 +11,7 @@ fast path are reported afterwards, in order, by ``drain_fast``.
 import time
 from dataclasses import dataclass, field
 
+from umlpy.kernel.hooks import KernelHooks
 from umlpy.kernel.task import TaskState
 
 from . import decode
@@ -99,8 +100,10 @@ class _Ctx:
         return p.decode(errors="replace") if isinstance(p, bytes) else p
 
 
-class Tracer:
+class Tracer(KernelHooks):
     """Implements the kernel's trace hooks for one guest run."""
+
+    active = True
 
     def __init__(self, opts: TraceOptions, *, stderr=None):
         self.opts = opts
@@ -316,9 +319,6 @@ class Tracer:
         for w in self.writers:
             w.on_task_exit(t, status, real, len(self.live))
         self.live.discard(t.tid)
-
-    def group_exit(self, g):
-        pass
 
     def close(self):
         """End of the run: flush the writers, print the -c summary."""

@@ -172,7 +172,6 @@ class Machine:
             files.install_at(fd, f)
         self.ctx = ctx = self.platform.new_context()
         mm = MM(frames, self.platform.new_address_space())
-        mm.users = 1
         mm.mmap(TEXT, PAGE_SIZE, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
         mm.mmap(DATA, 4 * PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
         mm.mmap(STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)

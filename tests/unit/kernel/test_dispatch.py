@@ -7,6 +7,7 @@ import pytest
 from kernel_helpers import DATA, M64, ScriptExhausted, TEXT, fault, syscall
 from umlpy.abi.syscall_nr import NR
 from umlpy.errors import SyscallError
+from umlpy.kernel.restart import REGS_SET
 from umlpy.platform.base import Stop, StopKind
 from umlpy.syscalls.table import build_table, supported
 
@@ -62,6 +63,7 @@ def test_every_errno_is_negated_in_rax(machine, err):
 
     def exit_group(t, a):
         t.kernel.exit_group(t, a.int(0))
+        return REGS_SET
 
     m = machine(build_table([supported("getpid", fails), supported("exit_group", exit_group)]))
     m.run(syscall(NR.getpid), syscall(NR.exit_group, 0))
@@ -74,6 +76,7 @@ def test_negative_return_values_are_stored_unsigned(machine):
 
     def exit_group(t, a):
         t.kernel.exit_group(t, a.int(0))
+        return REGS_SET
 
     m = machine(build_table([supported("getpid", minus_five), supported("exit_group", exit_group)]))
     m.run(syscall(NR.getpid), syscall(NR.exit_group, 0))
@@ -89,6 +92,7 @@ def test_handlers_get_the_six_argument_registers(machine):
 
     def exit_group(t, a):
         t.kernel.exit_group(t, a.int(0))
+        return REGS_SET
 
     m = machine(build_table([supported("getpid", record), supported("exit_group", exit_group)]))
     m.run(syscall(NR.getpid, 1, 2, 3, 4, 5, M64), syscall(NR.exit_group, 0))

@@ -11,6 +11,7 @@ from umlpy.abi.signal import SA
 from umlpy.abi.syscall_nr import NR
 from umlpy.kernel import sigframe
 from umlpy.kernel import signals as sigs
+from umlpy.kernel.restart import REGS_SET
 from umlpy.kernel.task import SigAction
 
 SIGUSR1, SIGUSR2, SIGSEGV, SIGTERM, SIGINT = 10, 12, 11, 15, 2
@@ -62,7 +63,7 @@ def test_setup_frame_then_sigreturn_restores_everything(machine, sp):
     r.rsp = uc
     r.eflags = 0x202 | 0x400
     t.sigmask = M64 & ~sigs.UNBLOCKABLE
-    assert sigframe.sigreturn(k, t) is None
+    assert sigframe.sigreturn(k, t) is REGS_SET
 
     after = r.as_dict()
     for f in SC_REGS:

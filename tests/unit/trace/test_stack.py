@@ -18,6 +18,7 @@ import pytest
 from umlpy.api import Machine, guest_env
 from umlpy.errors import SyscallError
 from umlpy.fs.console import ConsoleIO
+from umlpy.kernel.hooks import KernelHooks
 from umlpy.trace.stack import MAX_FRAMES, Unwinder
 
 NR_WRITE, NR_GETPPID = 1, 110
@@ -35,8 +36,10 @@ GETPPID = "syscall(SYS_getppid)"
 FRAME = re.compile(r"^(?P<path>/[^()]*)\((?:(?P<sym>[^+()]+)\+0x(?P<off>[0-9a-f]+))?\) \[0x[0-9a-f]+\]$")
 
 
-class StackTracer:
+class StackTracer(KernelHooks):
     """Just enough of the kernel's tracer interface to take backtraces at one syscall."""
+
+    active = True
 
     def __init__(self, nr):
         self.nr = nr
