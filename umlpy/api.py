@@ -22,6 +22,7 @@ from umlpy.mm.frames import FrameAllocator
 from umlpy.platform import CpuPin, get_platform
 from umlpy.platform.physmem import PhysMem
 from umlpy.syscalls import default_table
+from umlpy.syscalls.mmext import install_proc_mm
 
 DEFAULT_MEMORY = 1 << 30
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -105,6 +106,7 @@ class Machine:
         self.kernel = Kernel(platform=self.platform, frames=frames, vfs_factory=vfs_factory,
                              table=default_table(), hostname=hostname, memory_limit=memory,
                              clock=clock, random_bytes=random_bytes, tracer=tracer)
+        install_proc_mm(self.kernel)
         self.kernel.hooks.attach(self.kernel)
 
     def start(self, program: str, argv: list, env: list, *, host_program: bool):

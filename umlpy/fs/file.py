@@ -121,6 +121,11 @@ class File:
         self.pos += n
         return n
 
+    def write_for(self, caller, data: bytes) -> int:
+        """write(2) by ``caller`` (an opaque task): the same as :meth:`write` for every file
+        but those whose effect depends on who writes (/proc/mm acts on the writer's fds)."""
+        return self.write(data)
+
     def _read_stream(self, n):
         raise SyscallError(errno.EINVAL)
 

@@ -116,3 +116,27 @@ def detach_task(t) -> None:
         put_user(mm)
     if home is not None:
         put_holder(home)
+
+
+class borrowed_mm:
+    """``with borrowed_mm(t, mm):`` the kernel acts for ``t`` as if ``mm`` were its
+    address space (mm_indirect, /proc/mm writes): no guest code runs meanwhile,
+    so registers and FPU state stay where they are."""
+
+    __slots__ = ("t", "mm", "old")
+
+    def __init__(self, t, mm):
+        self.t, self.mm = t, mm
+
+    def __enter__(self):
+        t, mm = self.t, self.mm
+        self.old = t.mm
+        mm.users += 1
+        t.mm = mm
+        return mm
+
+    def __exit__(self, *exc):
+        t = self.t
+        t.mm = self.old
+        put_user(self.mm)
+        return False

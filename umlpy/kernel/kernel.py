@@ -87,6 +87,8 @@ class Kernel:
         self.host_waiters: dict[int, Queue] = {}  # host fd -> waiters (console input)
         self.child_wait = collections.defaultdict(Queue)  # tgid -> waiters in wait4
         self.futexes = FutexTable()
+        #: tid -> the task's second register set, for unprivilege() runs.
+        self.vcpu_contexts: dict = {}
         self.hwcap, self.hwcap2, self.minsigstksz = _host_hwcaps()
         self._rows = table.rows          # the table's list, indexed by number (hot path)
         self._nrows = len(table.rows)
@@ -566,6 +568,7 @@ class Kernel:
             self.make_runnable(g.vfork_parent)
             g.vfork_parent = None
         aspace.detach_task(t)
+        self.vcpu_contexts.pop(t.tid, None)
         t.files.users -= 1
         if t.files.users == 0:
             t.files.close_all()

@@ -79,7 +79,7 @@ def _wait_host_input(t, f):
 
 def _write_file(t, f, data: bytes) -> int:
     try:
-        return f.write(data)
+        return f.write_for(t, data)
     except SyscallError as e:
         if e.errno == errno.EPIPE:
             t.kernel.send_signal(t, SIGPIPE)

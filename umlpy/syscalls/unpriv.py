@@ -1,0 +1,155 @@
+"""unprivilege(2) (1005): run a register set in another address space until it traps.
+
+The split-privilege call of the 2002 uml-devel thread, shaped as KVM_RUN: the
+privileged caller hands over ``struct umlpy_vcpu``; its ``regs`` run in
+``mm_fd``'s address space in a context of their own (a second register set
+of the calling task) until the first system call, fault, signal or timeout;
+then the call returns to the caller, in the caller's own address space,
+with the full register state and the exit reason written back.
+
+- EXIT_SYSCALL: rip is past the syscall instruction, orig_rax the number, rax
+  -ENOSYS (a Linux syscall-entry stop); the call was not run.
+- EXIT_FAULT: a page fault the target mm cannot resolve (demand paging and
+  copy-on-write inside it are resolved on the way, invisibly).
+- EXIT_SIGNAL: another synchronous trap (ud2, int3, divide error...).
+- EXIT_TIMEOUT: ``timeout_ns`` of running time passed.
+- A signal for the caller interrupts the run: -EINTR, with the unprivileged
+  state saved in ``vcpu->regs``, and the caller's handler runs as usual.
+
+The run yields the virtual CPU at time-slice ends like any task: it is then
+parked for an instant (its state kept in the restart block) and goes on
+when it is scheduled again.
+"""
+
+import errno
+import time
+
+from umlpy.abi import extensions as X
+from umlpy.abi.regs import USER_REGS
+from umlpy.errors import SyscallError
+from umlpy.kernel import signals as sigs
+from umlpy.kernel.restart import RestartBlock
+from umlpy.platform.base import StopKind
+from umlpy.waiter import WouldBlock
+
+from .mmext import load_user_regs, mm_of_fd, pack_user_regs
+from .table import partial
+
+E = SyscallError
+_M64 = (1 << 64) - 1
+_ENOSYS = (-errno.ENOSYS) & _M64
+_REGS_OFF = X.UMLPY_VCPU.offset("regs")
+_INFO_OFF = X.UMLPY_VCPU.offset("info")
+#: How long the unprivileged context runs before others get the CPU (as kernel.TIME_SLICE_S).
+SLICE_S = 0.01
+
+
+class VcpuRun(RestartBlock):
+    """An unprivilege() in progress: the unprivileged register set and where it runs."""
+
+    __slots__ = ("t", "ctx", "mm", "vcpu_addr", "deadline")
+
+    def __init__(self, t, ctx, mm, vcpu_addr, deadline):
+        self.t, self.ctx, self.mm, self.vcpu_addr, self.deadline = t, ctx, mm, vcpu_addr, deadline
+
+    def interrupted(self):
+        # A signal for the caller: the state so far goes back to vcpu->regs.
+        try:
+            self.t.mm.write(self.vcpu_addr + _REGS_OFF, pack_user_regs(self.ctx))
+        except SyscallError:
+            pass
+        raise E(errno.EINTR)
+
+
+def _vcpu_context(t):
+    """The task's second register set, for unprivileged runs (made once, reused)."""
+    k = t.kernel
+    cache = k.vcpu_contexts
+    ctx = cache.get(t.tid)
+    if ctx is None:
+        ctx = cache[t.tid] = k.platform.new_context()
+    return ctx
+
+
+def _signal_pending(t) -> bool:
+    p = (t.pending | t.group.pending) & (~t.sigmask | sigs.UNBLOCKABLE)
+    return bool(p)
+
+
+def _finish(t, run, reason, signo=0, code=0, addr=0, is_write=0, trap_no=0):
+    mem = t.mm
+    mem.write(run.vcpu_addr + X.UMLPY_VCPU.offset("exit_reason"), int(reason).to_bytes(4, "little"))
+    mem.write(run.vcpu_addr + _REGS_OFF, pack_user_regs(run.ctx))
+    mem.write(run.vcpu_addr + _INFO_OFF, X.UMLPY_VCPU_INFO.pack(
+        signo=signo, code=code & 0xFFFFFFFF, addr=addr & _M64, is_write=is_write, trap_no=trap_no))
+    return int(reason)
+
+
+def unprivilege(t, a):
+    """Unprivilege implements the split-privilege call (see the module docstring)."""
+    k = t.kernel
+    run = t.restart_block
+    if not isinstance(run, VcpuRun):
+        vaddr = a.ptr(0)
+        vcpu = X.UMLPY_VCPU.unpack(t.mm.read(vaddr, X.UMLPY_VCPU_SIZE))
+        if vcpu["mm_fd"] == -1:
+            raise E(errno.EINVAL)   # the UMLPY_PROT_UNPRIV view of the caller: not yet
+        mm = mm_of_fd(t, vcpu["mm_fd"])
+        ctx = _vcpu_context(t)
+        load_user_regs(ctx, vcpu["regs"])
+        ctx.regs.orig_rax = _M64
+        timeout = vcpu["timeout_ns"]
+        deadline = time.monotonic() + timeout / 1e9 if timeout else None
+        run = VcpuRun(t, ctx, mm, vaddr, deadline)
+    ctx, mm = run.ctx, run.mm
+    timer = k.timer
+    slice_end = time.monotonic() + SLICE_S
+    while True:
+        if _signal_pending(t):
+            run.interrupted()       # -EINTR, the state so far saved in vcpu->regs
+        now = time.monotonic()
+        if run.deadline is not None and now >= run.deadline:
+            return _finish(t, run, X.UMLPY_EXIT_TIMEOUT)
+        if now >= slice_end and k.runq:
+            t.restart_block = run
+            raise WouldBlock(deadline=k.now_ns())     # let the others run; go on after them
+        if timer is not None:
+            left = [slice_end - now]
+            if run.deadline is not None:
+                left.append(run.deadline - now)
+            if k.runq or run.deadline is not None:
+                timer.arm(max(0.0005, min(left)))
+        if mm.released:
+            raise E(errno.EINVAL)
+        stop = ctx.switch(mm.host)
+        kind = stop.kind
+        if timer is not None and kind is not StopKind.INTERRUPT:
+            timer.disarm()
+        if kind is StopKind.SYSCALL:
+            return _finish(t, run, X.UMLPY_EXIT_SYSCALL)
+        if kind is StopKind.FAULT:
+            res = mm.handle_fault(stop.addr, stop.is_write)
+            if res is None:
+                continue
+            signo, code = res
+            if signo == sigs.SIGKILL:
+                raise E(errno.ENOMEM)
+            return _finish(t, run, X.UMLPY_EXIT_FAULT, signo, code, stop.addr,
+                           stop.is_write if stop.is_write >= 0 else 0, 14)
+        if kind is StopKind.SIGNAL:
+            return _finish(t, run, X.UMLPY_EXIT_SIGNAL, stop.signo, stop.code, stop.addr, 0,
+                           stop.trap_no)
+        if kind is StopKind.INTERRUPT:
+            if timer is not None and timer.expired():
+                mm.host.preempt()
+            continue
+        if kind is StopKind.PREEMPT:
+            continue              # the loop top decides: timeout, yield, or go on
+        # EXIT: the stub of the target mm died.
+        return _finish(t, run, X.UMLPY_EXIT_SIGNAL, sigs.SIGKILL)
+
+
+FAMILY = [
+    partial("unprivilege", unprivilege, "mm_fd -1 (the caller's UMLPY_PROT_UNPRIV mappings) "
+            "is not implemented yet: EINVAL"),
+]
