@@ -12,6 +12,7 @@ from umlpy.errors import GuestLoadError, SyscallError
 from umlpy.loader.elf import ElfError, load_elf, parse_elf
 
 from . import aspace
+from . import ptrace as kptrace
 from .restart import REGS_SET
 
 
@@ -118,4 +119,6 @@ def do_execve(t, path: bytes, argv, envp, dirfd: int = -100, flags: int = 0):
         raise SyscallError(errno.E2BIG) from None
     switch_image(t, mm, res, guest_path, argv, data)
     k.hooks.exec_done(t)
+    if t.ptrace is not None:
+        kptrace.exec_event(k, t, t.tid)
     return REGS_SET

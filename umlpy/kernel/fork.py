@@ -11,6 +11,7 @@ import struct
 from umlpy.errors import SyscallError
 
 from . import aspace
+from . import ptrace as kptrace
 from .restart import REGS_SET
 
 
@@ -86,6 +87,8 @@ def do_clone(t, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
         child.clear_child_tid = ctid
     k.update_fast(child)
     k.hooks.task_created(t, child)
+    if t.ptrace is not None:
+        kptrace.clone_event(k, t, child, flags)
     k.runq.append(child)
     if flags & CLONE_VFORK:
         group.vfork_parent = t

@@ -27,7 +27,7 @@ import time
 import errno
 
 from umlpy.abi.syscall_nr import NR
-from umlpy.abi.wait import WNOHANG, WNOWAIT
+from umlpy.abi.wait import WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED
 from umlpy.errors import PlatformError, SyscallError, UmlpyError
 from umlpy.fs.perm import Caller
 from umlpy.platform.base import StopKind
@@ -35,6 +35,7 @@ from umlpy.syscalls.args import SysArgs
 from umlpy.waiter import Queue, Timer, WouldBlock
 
 from . import aspace
+from . import ptrace as kptrace
 from . import signals as sigs
 from .hooks import NO_HOOKS
 from .futex import FutexTable
@@ -145,6 +146,8 @@ class Kernel:
         """Tell the platform the constant answers of this task's identity calls."""
         ctx = t.ctx
         ctx.clear_fast_results()
+        if t.ptrace is not None:         # a tracer sees every call of its tracee
+            return
         hooks = self.hooks
         if self.tracing:
             ctx.enable_trace_ring(4096)
@@ -297,7 +300,11 @@ class Kernel:
             self.syscall(t)
             if t.state != TaskState.RUNNABLE:
                 return
-            self._ret_to_user(t)
+            self.ret_to_user(t)
+        if t.stop is not None:          # back from a stop (ptrace, job control)
+            kptrace.resume(self, t)
+            if t.state != TaskState.RUNNABLE:
+                return
         calls = 0
         ctx = t.ctx
         tracing = self.tracing
@@ -335,13 +342,13 @@ class Kernel:
                 self.stub_died(t, stop)
                 return
             if t.state is _RUNNABLE and (t.pending or group.pending or t.ignored_signals):
-                self._ret_to_user(t)
+                self.ret_to_user(t)
             if (calls >= TIME_SLICE_CALLS or self.need_resched
                     or (timer is not None and timer.expired())) and self.runq:
                 self.need_resched = False
                 return
 
-    def _ret_to_user(self, t: Task):
+    def ret_to_user(self, t: Task):
         if t.ignored_signals:
             for signo, info in t.ignored_signals:
                 self.hooks.signal(t, signo, info)
@@ -352,6 +359,10 @@ class Kernel:
     # --- system calls ------------------------------------------------------------
     def syscall(self, t: Task):
         """Dispatch the system call ``t`` stopped at and store its result."""
+        tr = t.ptrace
+        if tr is not None and not tr.dispatching:      # a tracee: kernel.ptrace runs its stops
+            kptrace.syscall(self, t)
+            return
         ctx = t.ctx
         nr, raw = ctx.syscall_frame()
         row = self._rows[nr] if nr < self._nrows else None
@@ -470,9 +481,12 @@ class Kernel:
         if signo == sigs.SIGKILL:
             self.exit_group(tasks[0] if tasks else None, sigs.SIGKILL, signaled=True, group=g)
             return
+        if signo == sigs.SIGCONT:
+            kptrace.sigcont(self, g)
         act = g.handlers.actions[signo]
-        if act.handler == sigs.SIG_IGN or (act.handler == sigs.SIG_DFL
-                                           and sigs.default_action(signo) == sigs.Default.IGN):
+        traced = bool(tasks) and tasks[0].ptrace is not None   # a tracer sees ignored signals
+        if not traced and (act.handler == sigs.SIG_IGN or (
+                act.handler == sigs.SIG_DFL and sigs.default_action(signo) == sigs.Default.IGN)):
             g.pending &= ~sigs.bit(signo)
             for tt in tasks:
                 tt.pending &= ~sigs.bit(signo)
@@ -505,7 +519,6 @@ class Kernel:
         self.runq.append(t)
 
     def deliver_signals(self, t: Task):
-        from .sigframe import setup_frame
         g = t.group
         while t.state == TaskState.RUNNABLE:
             pending = (t.pending | g.pending) & (~t.sigmask | sigs.UNBLOCKABLE)
@@ -518,17 +531,28 @@ class Kernel:
             else:
                 g.pending &= ~sigs.bit(signo)
                 info = g.pending_info.pop(signo, (signo, 0, 0, 0, 0))
-            act = g.handlers.actions[signo]
-            self.hooks.signal(t, signo, info)
-            if act.handler == sigs.SIG_IGN and signo not in (sigs.SIGKILL, sigs.SIGSTOP):
-                continue
-            if act.handler == sigs.SIG_DFL or signo in (sigs.SIGKILL, sigs.SIGSTOP):
-                d = sigs.default_action(signo)
-                if d in (sigs.Default.IGN, sigs.Default.CONT, sigs.Default.STOP):
-                    continue     # job control stops are not modelled yet
-                self.exit_group(t, signo, signaled=True, core=(d == sigs.Default.CORE))
+            if t.ptrace is not None and signo != sigs.SIGKILL:
+                kptrace.signal_stop(self, t, signo, info)     # the tracer decides
                 return
-            setup_frame(self, t, signo, act, info)
+            self.signal_action(t, signo, info)
+
+    def signal_action(self, t: Task, signo: int, info):
+        """Deliver one dequeued signal: ignore it, take its default action, or run its handler."""
+        from .sigframe import setup_frame
+        act = t.group.handlers.actions[signo]
+        self.hooks.signal(t, signo, info)
+        if act.handler == sigs.SIG_IGN and signo not in (sigs.SIGKILL, sigs.SIGSTOP):
+            return
+        if act.handler == sigs.SIG_DFL or signo in (sigs.SIGKILL, sigs.SIGSTOP):
+            d = sigs.default_action(signo)
+            if d == sigs.Default.STOP:
+                kptrace.group_stop(self, t, signo)
+                return
+            if d in (sigs.Default.IGN, sigs.Default.CONT):
+                return
+            self.exit_group(t, signo, signaled=True, core=(d == sigs.Default.CORE))
+            return
+        setup_frame(self, t, signo, act, info)
 
     # --- exit and wait -------------------------------------------------------------
     def exit_group(self, t, code: int, signaled=False, core=False, group=None):
@@ -552,6 +576,10 @@ class Kernel:
             g.exit_status = (code & 0xFF) << 8
         t.state = TaskState.DEAD
         self.hooks.task_exit(t)
+        if t.ptrace is not None:
+            kptrace.task_exit(self, t)
+        if t.group.ptrace is not None:
+            kptrace.tracer_gone(self, t)
         self._drop_waits(t)
         rb = t.restart_block
         if rb is not None:
@@ -618,8 +646,10 @@ class Kernel:
         self.child_wait.pop(g.tgid, None)
 
     def wait4(self, t: Task, pid: int, options: int):
-        """Find a child to report: (tgid, status) or None with WNOHANG; raise to block."""
+        """Find a child or tracee to report, as (pid, status, si_code, si_status), or None
+        with WNOHANG; raise to block.  ``options`` has WEXITED for wait4(2)."""
         g = t.group
+        nowait = bool(options & WNOWAIT)
         cands = []
         for c in g.children:
             if pid > 0 and c.tgid != pid:
@@ -629,13 +659,32 @@ class Kernel:
             if pid < -1 and c.pgid != -pid:
                 continue
             cands.append(c)
-        if not cands:
+        traced = False
+        if g.ptrace is not None:
+            res, traced = kptrace.wait_tracees(self, t, pid, options, nowait)
+            if res is not None:
+                return res
+        if not cands and not traced:
             raise SyscallError(errno.ECHILD)
         for c in cands:
             if c.zombie:
-                if not options & WNOWAIT:
+                if not options & WEXITED:
+                    continue
+                if not nowait:
                     self._reap(c)
-                return c.tgid, c.exit_status
+                st = c.exit_status
+                code, sst = (1, (st >> 8) & 0xFF) if not st & 0x7F else (2, st & 0x7F)
+                return c.tgid, st, code, sst
+            jc = c.jobctl
+            if jc is not None:
+                if jc[0] == "stopped" and options & WUNTRACED:
+                    if not nowait:
+                        c.jobctl = ("reported", jc[1])
+                    return c.tgid, (jc[1] << 8) | 0x7F, kptrace.CLD_STOPPED, jc[1]
+                if jc[0] == "continued" and options & WCONTINUED:
+                    if not nowait:
+                        c.jobctl = None
+                    return c.tgid, 0xFFFF, kptrace.CLD_CONTINUED, sigs.SIGCONT
         if options & WNOHANG:
             return None
         raise WouldBlock(self.child_wait[g.tgid])

@@ -107,7 +107,8 @@ class ThreadGroup:
 
     __slots__ = ("tgid", "parent", "children", "tasks", "creds", "handlers", "rlimits", "pgid", "sid",
                  "exe", "image", "cmdline", "zombie", "reaped", "exit_status", "exit_signal",
-                 "group_exiting", "pending", "pending_info", "vfork_parent", "umask", "times")
+                 "group_exiting", "pending", "pending_info", "vfork_parent", "umask", "times", "ptrace",
+                 "jobctl")
 
     def __init__(self, tgid: int, parent: "ThreadGroup | None", creds: Creds,
                  handlers: SignalHandlers, rlimits: dict):
@@ -133,6 +134,8 @@ class ThreadGroup:
         self.vfork_parent: "Task | None" = None
         self.umask = 0o022
         self.times = [0, 0]        # utime/stime of exited children (ticks)
+        self.ptrace = None         # kernel.ptrace.TracerSide when a thread of it traces others
+        self.jobctl = None         # ("stopped"|"reported"|"continued", signo): job control for wait
 
     @property
     def leader(self) -> "Task | None":
@@ -156,7 +159,7 @@ class Task:
     __slots__ = ("tid", "group", "ctx", "mm", "home_mm", "files", "fs", "state", "sigmask",
                  "saved_sigmask", "pending", "pending_info", "clear_child_tid", "robust_list", "rseq",
                  "comm", "waits", "restart", "restart_block", "exit_code", "sigaltstack", "last_fault",
-                 "sigframes", "in_syscall", "ignored_signals", "trace_resume", "kernel")
+                 "sigframes", "in_syscall", "ignored_signals", "trace_resume", "kernel", "ptrace", "stop")
 
     def __init__(self, tid: int, group: ThreadGroup, ctx, mm, files, fs):
         self.tid = tid
@@ -189,6 +192,8 @@ class Task:
         self.ignored_signals = []     # (signo, info) discarded, still to be shown to a tracer
         self.trace_resume = None      # (nr, args) of a call whose result the tracer still owes
         self.kernel = None
+        self.ptrace = None            # kernel.ptrace.Tracee while traced
+        self.stop = None              # kernel.ptrace.StopAt: where a STOPPED task carries on
 
     @property
     def tgid(self) -> int:

@@ -8,9 +8,13 @@ they have set the registers themselves (execve, exit).
 import errno
 import struct
 
+from umlpy.abi.wait import (WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WSTOPPED, WUNTRACED,
+                             __WALL as _WALL, __WCLONE as _WCLONE, __WNOTHREAD as _WNOTHREAD)
+
 from umlpy.errors import SyscallError
 from umlpy.kernel import exec as kexec
 from umlpy.kernel import fork as kfork
+from umlpy.kernel import ptrace as kptrace
 from umlpy.kernel.restart import REGS_SET
 from umlpy.kernel.task import RLIM_INFINITY, Rlimit
 
@@ -198,12 +202,14 @@ def setsid(t, a):
 
 def exit(t, a):
     """Exit implements exit(2): ends the calling thread only."""
-    t.kernel.exit_task(t, a.int(0) & 0xFF)
+    if t.ptrace is None or not kptrace.exit_event(t.kernel, t, False, a.int(0) & 0xFF):
+        t.kernel.exit_task(t, a.int(0) & 0xFF)
     return REGS_SET
 
 
 def exit_group(t, a):
-    t.kernel.exit_group(t, a.int(0) & 0xFF)
+    if t.ptrace is None or not kptrace.exit_event(t.kernel, t, True, a.int(0) & 0xFF):
+        t.kernel.exit_group(t, a.int(0) & 0xFF)
     return REGS_SET
 
 
@@ -482,17 +488,17 @@ def execveat(t, a):
 
 def wait4(t, a):
     pid, status_ptr, options, rusage = a.int(0), a.ptr(1), a.int(2), a.ptr(3)
-    if options & ~(1 | 2 | 8 | 0x01000000 | 0x40000000 | 0x80000000 | 0x20000000):
+    if options & ~(WNOHANG | WUNTRACED | WCONTINUED | WNOWAIT | _WALL | _WCLONE | _WNOTHREAD):
         raise E(errno.EINVAL)
-    res = t.kernel.wait4(t, pid, options)
+    res = t.kernel.wait4(t, pid, options | WEXITED)
     if res is None:
         return 0
-    tgid, status = res
+    pid, status = res[0], res[1]
     if status_ptr:
         t.mm.write(status_ptr, struct.pack("<i", status))
     if rusage:
         t.mm.write(rusage, bytes(144))
-    return tgid
+    return pid
 
 
 def waitid(t, a):
@@ -500,16 +506,16 @@ def waitid(t, a):
     pid = {0: -1, 1: id_, 2: -id_ if id_ else 0}.get(idtype)   # P_ALL, P_PID, P_PGID
     if pid is None:
         raise E(errno.EINVAL)
-    if not options & (4 | 2 | 8):   # WEXITED | WSTOPPED | WCONTINUED
+    if not options & (WEXITED | WSTOPPED | WCONTINUED):
         raise E(errno.EINVAL)
     res = t.kernel.wait4(t, pid, options)
     if infop:
         if res is None:
             t.mm.write(infop, bytes(128))
         else:
-            tgid, status = res
-            code, st = (1, (status >> 8) & 0xFF) if not status & 0x7F else (2, status & 0x7F)  # CLD_EXITED/KILLED
-            t.mm.write(infop, struct.pack("<iii4xiii", 17, 0, code, tgid, 0, st).ljust(128, b"\0"))
+            pid, _, code, st = res
+            uid = t.kernel.groups[pid].creds.uid if pid in t.kernel.groups else 0
+            t.mm.write(infop, struct.pack("<iii4xiii", 17, 0, code, pid, uid, st).ljust(128, b"\0"))
     return 0
 
 
@@ -539,6 +545,6 @@ FAMILY = [
     partial("clone", clone, "no namespaces, no CLONE_PTRACE"), partial("clone3", clone3, "ENOSYS: libcs fall back to clone"),
     supported("fork", fork), supported("vfork", vfork),
     supported("execve", execve), supported("execveat", execveat),
-    partial("wait4", wait4, "rusage is zeroed; no stopped/continued children"),
-    partial("waitid", waitid, "no stopped/continued children"),
+    partial("wait4", wait4, "rusage is zeroed"),
+    partial("waitid", waitid, "utime/stime are 0"),
 ]
