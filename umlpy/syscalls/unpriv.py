@@ -22,6 +22,7 @@ when it is scheduled again.
 """
 
 import errno
+import struct
 import time
 
 from umlpy.abi import extensions as X
@@ -32,7 +33,7 @@ from umlpy.kernel.restart import RestartBlock
 from umlpy.platform.base import StopKind
 from umlpy.waiter import WouldBlock
 
-from .mmext import load_user_regs, mm_of_fd, pack_user_regs
+from .mmext import load_user_regs, mm_of_fd, pack_user_regs, read_user_regs
 from .table import partial
 
 E = SyscallError
@@ -40,6 +41,12 @@ _M64 = (1 << 64) - 1
 _ENOSYS = (-errno.ENOSYS) & _M64
 _REGS_OFF = X.UMLPY_VCPU.offset("regs")
 _INFO_OFF = X.UMLPY_VCPU.offset("info")
+_EXIT_OFF = X.UMLPY_VCPU.offset("exit_reason")
+#: struct umlpy_vcpu's head (mm_fd, exit_reason, timeout_ns) and regs, and its info member.
+_HEAD = struct.Struct("<iiQ")
+_INFO = struct.Struct(X.UMLPY_VCPU_INFO.format)
+assert _HEAD.size == _REGS_OFF and _INFO.size == X.UMLPY_VCPU_INFO.size
+assert _INFO_OFF == _REGS_OFF + X.UMLPY_VCPU.field_size("regs")     # written in one piece
 #: How long the unprivileged context runs before others get the CPU (as kernel.TIME_SLICE_S).
 SLICE_S = 0.01
 
@@ -77,12 +84,15 @@ def _signal_pending(t) -> bool:
 
 
 def _finish(t, run, reason, signo=0, code=0, addr=0, is_write=0, trap_no=0):
+    """Write the exit back to the caller's vcpu (exit_reason, regs, info); the call's result."""
+    reason = int(reason)
+    base = run.vcpu_addr
     mem = t.mm
-    mem.write(run.vcpu_addr + X.UMLPY_VCPU.offset("exit_reason"), int(reason).to_bytes(4, "little"))
-    mem.write(run.vcpu_addr + _REGS_OFF, pack_user_regs(run.ctx))
-    mem.write(run.vcpu_addr + _INFO_OFF, X.UMLPY_VCPU_INFO.pack(
-        signo=signo, code=code & 0xFFFFFFFF, addr=addr & _M64, is_write=is_write, trap_no=trap_no))
-    return int(reason)
+    mem.write(base + _EXIT_OFF, reason.to_bytes(4, "little"))
+    mem.write(base + _REGS_OFF, pack_user_regs(run.ctx)
+              + _INFO.pack(signo, code - (1 << 32) if code >= 1 << 31 else code, addr & _M64,
+                           is_write, trap_no))
+    return reason
 
 
 def unprivilege(t, a):
@@ -91,14 +101,14 @@ def unprivilege(t, a):
     run = t.restart_block
     if not isinstance(run, VcpuRun):
         vaddr = a.ptr(0)
-        vcpu = X.UMLPY_VCPU.unpack(t.mm.read(vaddr, X.UMLPY_VCPU_SIZE))
-        if vcpu["mm_fd"] == -1:
+        mm_fd, _, timeout = _HEAD.unpack(t.mm.read(vaddr, _HEAD.size))
+        regs = read_user_regs(t, vaddr + _REGS_OFF)
+        if mm_fd == -1:
             raise E(errno.EINVAL)   # the UMLPY_PROT_UNPRIV view of the caller: not yet
-        mm = mm_of_fd(t, vcpu["mm_fd"])
+        mm = mm_of_fd(t, mm_fd)
         ctx = _vcpu_context(t)
-        load_user_regs(ctx, vcpu["regs"])
+        load_user_regs(ctx, regs)
         ctx.regs.orig_rax = _M64
-        timeout = vcpu["timeout_ns"]
         deadline = time.monotonic() + timeout / 1e9 if timeout else None
         run = VcpuRun(t, ctx, mm, vaddr, deadline)
     ctx, mm = run.ctx, run.mm
