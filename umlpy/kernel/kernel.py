@@ -17,12 +17,12 @@ import select
 import time
 
 from umlpy.abi.syscall_nr import NR
+from umlpy.abi.sysargs import SysArgs
 from umlpy.abi.wait import WNOHANG, WNOWAIT
 from umlpy.errors import PlatformError, SyscallError, UmlpyError
 from umlpy.fs.file import WaitQueue, WouldBlock
 from umlpy.fs.perm import Caller
 from umlpy.platform.base import StopKind
-from umlpy.syscalls.args import SysArgs
 
 from . import signals as sigs
 from .task import Task, TaskState, ThreadGroup
