@@ -22,7 +22,8 @@ ALLOWED = {
     "errors": (),
     "platform": ("umlpy.abi", "umlpy.errors", "umlpy.platform"),
     "mm": ("umlpy.abi", "umlpy.errors", "umlpy.platform.base", "umlpy.platform.physmem", "umlpy.mm"),
-    "fs": ("umlpy.abi", "umlpy.errors", "umlpy.fs"),
+    # fs sits above mm (DESIGN.md): a mapped file hands mm its page cache, a SharedObject.
+    "fs": ("umlpy.abi", "umlpy.errors", "umlpy.mm.shared", "umlpy.fs"),
     # The loader calls methods of the MM it is given; it never imports mm.
     "loader": ("umlpy.abi", "umlpy.errors", "umlpy.loader"),
     "kernel": ("umlpy.abi", "umlpy.errors", "umlpy.platform.base", "umlpy.mm", "umlpy.fs", "umlpy.loader",
@@ -191,6 +192,14 @@ def test_checker_allows_only_lower_layers():
     assert layer_violations(_fake("mm/x.py"), "from umlpy.platform import get_platform\n") != []
     assert layer_violations(_fake("trace/x.py"), "from umlpy import api\n") == ["umlpy/trace/x.py:1 imports umlpy.api"]
     assert layer_violations(_fake("cli.py"), "from umlpy import api\nimport umlpy.platform.shim\n") == []
+
+
+def test_mm_shared_is_a_leaf():
+    """What fs may import from mm imports nothing but abi: fs does not reach the platform through it."""
+    path = PKG / "mm" / "shared.py"
+    module, is_pkg = _dotted(path)
+    names = [n for _, n in imported_names(path.read_text(), module, is_pkg) if n.startswith("umlpy")]
+    assert names and all(_allowed(n, ("umlpy.abi",)) for n in names), names
 
 
 def test_checker_catches_host_control():
