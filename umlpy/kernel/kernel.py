@@ -19,19 +19,18 @@ hooks must run, the one test the hot path makes.
 """
 
 import collections
+import errno
 import heapq
 import os
 import select
 import time
 
-import errno
-
 from umlpy.abi.syscall_nr import NR
+from umlpy.abi.sysargs import SysArgs
 from umlpy.abi.wait import WNOHANG, WNOWAIT
 from umlpy.errors import PlatformError, SyscallError, UmlpyError
 from umlpy.fs.perm import Caller
 from umlpy.platform.base import StopKind
-from umlpy.syscalls.args import SysArgs
 from umlpy.waiter import Queue, Timer, WouldBlock
 
 from . import aspace

@@ -17,7 +17,7 @@ import struct
 
 from umlpy.abi import extensions as X
 from umlpy.abi.regs import USER_REGS, USER_REGS_FIELDS
-from .args import SysArgs
+from umlpy.abi.sysargs import SysArgs
 from umlpy.abi.syscall_nr import NR
 from umlpy.abi.stat import Stat
 from umlpy.errors import SyscallError
