@@ -143,17 +143,20 @@ class MM(MmapMixin, AdviceMixin, FaultMixin, IOMixin, LifecycleMixin, ProcfsMixi
         pages = self.pages
         dead = []
         k = 0
+        start, end, shared = pieces[0].start, pieces[0].end, pieces[0].is_shared
         for x in vpns:
             a = x << PAGE_SHIFT
-            while k < len(pieces) and pieces[k].end <= a:
-                k += 1
-            if k == len(pieces):
-                break
-            p = pieces[k]
-            if a < p.start:
+            if a >= end:
+                while k < len(pieces) and pieces[k].end <= a:
+                    k += 1
+                if k == len(pieces):
+                    break
+                p = pieces[k]
+                start, end, shared = p.start, p.end, p.is_shared
+            if a < start:
                 continue
             pte = pages.pop(x)
-            if not p.is_shared:
+            if not shared:
                 dead.append(pte & PTE_FRAME)
         if dead:
             self.frames.unref_many(dead)
