@@ -67,6 +67,47 @@ int main(int argc, char **argv, char **envp)
 """
 
 
+# A freestanding guest that takes N page faults.  FAULT_REFILL=0: N first-touch
+# write faults, one per 16-page fault-around window of a 4096-page region
+# (MADV_DONTNEED after each pass makes the pages absent again).  FAULT_REFILL=1:
+# the region is touched once and every other page made read-only (4096 host
+# mappings), then N reads 17 pages apart; run with a host-mapping budget of 128
+# (UMLPY_HOST_MAP_BUDGET) nearly every read is a refill of an evicted page.
+FAULT_LOOP_C = r"""
+#include "freestanding.h"
+#define SYS_mmap 9
+#define SYS_mprotect 10
+#define SYS_madvise 28
+#define NPAGES 4096
+int main(int argc, char **argv, char **envp)
+{
+	(void)envp;
+	long n = argc > 1 ? parse_long(argv[1]) : 100000;
+	volatile char *p = (volatile char *)syscall6(SYS_mmap, 0, NPAGES * 4096L, 3, 0x22, -1, 0);
+	if ((long)p < 0)
+		return 1;
+	long sum = 0;
+	if (FAULT_REFILL) {
+		for (long i = 0; i < NPAGES; i++)
+			p[i * 4096] = 1;
+		for (long i = 0; i < NPAGES; i += 2)
+			if (sys3(SYS_mprotect, (long)(p + i * 4096), 4096, 1))
+				return 1;
+		for (long k = 0; k < n; k++)
+			sum += p[((k * 17) % NPAGES) * 4096];
+		return sum != n;
+	}
+	for (long k = 0; k < n; k++) {
+		long i = (k * 16) % NPAGES;
+		if (k && i == 0 && sys3(SYS_madvise, (long)p, NPAGES * 4096L, 4))
+			return 1;
+		p[i * 4096] = 1;
+	}
+	return 0;
+}
+"""
+
+
 class Failed(Exception):
     """A command did not run to a clean exit."""
 
@@ -213,7 +254,18 @@ def build(tmp):
                     "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-fno-builtin",
                     "-nostdlib", "-Wl,--build-id=none", "-I", os.path.join(ROOT, "guest_images", "src"),
                     "-o", grnd, src], check=True)
-    return tracer, grnd
+    faults = {}
+    with open(os.path.join(tmp, "fault_loop.c"), "w") as f:
+        f.write(FAULT_LOOP_C)
+    for mode in ("touch", "refill"):
+        out = os.path.join(tmp, "fault_" + mode)
+        subprocess.run([cc, "-O2", "-static", "-no-pie", "-fno-pie", "-ffreestanding",
+                        "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-fno-builtin",
+                        "-nostdlib", "-Wl,--build-id=none", "-DFAULT_REFILL=%d" % (mode == "refill"),
+                        "-I", os.path.join(ROOT, "guest_images", "src"), "-o", out,
+                        os.path.join(tmp, "fault_loop.c")], check=True)
+        faults[mode] = out
+    return tracer, grnd, faults
 
 
 # --- the report ------------------------------------------------------------------
@@ -250,7 +302,7 @@ def main():
     print()
 
     with tempfile.TemporaryDirectory(prefix="umlpy-bench-") as tmp:
-        tracer, grnd = build(tmp)
+        tracer, grnd, faults = build(tmp)
         loop = os.path.join(BIN, "getppid_loop")
         umlpy = [PY, "-m", "umlpy", "run"]
 
@@ -285,7 +337,15 @@ def main():
         for lp in py_loops:
             if not installed(lp.prefix):
                 lp.error = "not installed"
-        measure([lp for lp in loops + py_loops if lp.error is None])
+        tiny = ["env", "UMLPY_HOST_MAP_BUDGET=128"] + umlpy
+        fault_loops = [Loop(name, prefix, faults[mode], n) for name, prefix, mode, n in (
+            ("native, first touch", [], "touch", 10 ** 5),
+            ("native, read (no fault)", [], "refill", 10 ** 6),
+            ("umlpy -p c, first touch", umlpy + ["--platform", "c"], "touch", 2 * 10 ** 4),
+            ("umlpy -p c, refill (budget 128)", tiny + ["--platform", "c"], "refill", 2 * 10 ** 4),
+            ("umlpy -p python, first touch", umlpy + ["--platform", "python"], "touch", 10 ** 4),
+            ("umlpy -p python, refill", tiny + ["--platform", "python"], "refill", 10 ** 4))]
+        measure([lp for lp in loops + py_loops + fault_loops if lp.error is None])
 
         results = {lp.name: (lp.n, lp.us()) for lp in loops if lp.error is None}
         native = results.get("native", (0, 0.0))[1]
@@ -323,6 +383,18 @@ def main():
                       widths=widths2))
         print("  (- getppid: the same tool's getppid cost subtracted, i.e. what the Python"
               " dispatch and handler add)")
+        print()
+
+        print("page faults (a 16-page fault-around window each; refill = a present page the"
+              " bounded host cache evicted)")
+        widths4 = (34, 9, 9, 9)
+        print(row("tool, fault", "N", "us/fault", "best", widths=widths4))
+        print(row(*("-" * w for w in widths4), widths=widths4))
+        for lp in fault_loops:
+            if lp.error is not None:
+                print(row(lp.name, "-", lp.error, widths=(34, 9, 0)))
+                continue
+            print(row(lp.name, lp.n, fmt_us(lp.us()), fmt_us(lp.us(min)), widths=widths4))
         print()
 
         # 3. whole commands ----------------------------------------------------------
