@@ -27,6 +27,7 @@ class LifecycleMixin:
                            host_budget=self.hostcache.budget)
         child.start_brk, child.brk = self.start_brk, self.brk
         child.stack_limit, child.max_map_count = self.stack_limit, self.max_map_count
+        child.ldt = dict(self.ldt)
         pages, frames = self.pages, self.frames
         cpages = child.pages
         ref = frames.ref
@@ -76,6 +77,9 @@ class LifecycleMixin:
         for v in vmas:
             if v.shared_obj is not None:
                 v.shared_obj.put()
+        if self.unpriv_view is not None:
+            self.unpriv_view.release()
+            self.unpriv_view = None
         if self.owns_host:
             self.host.release()
             self.hostcache.forget()

@@ -81,13 +81,16 @@ class MM(MmapMixin, AdviceMixin, FaultMixin, IOMixin, LifecycleMixin, ProcfsMixi
         self.stack_limit = STACK_SIZE
         #: vm.max_map_count: the most VMAs (mmap and splits fail with ENOMEM beyond).
         self.max_map_count = DEFAULT_MAX_MAP_COUNT
-        #: Tasks using this mm (kept by the kernel).
-        self.users = 0
         self.released = False
         #: Reference counts kept by umlpy.kernel.aspace: tasks running in this mm, and
         #: everything else that keeps it (home mm of tasks, fds, contexts).
         self.users = 0
         self.holders = 0
+        #: modify_ldt / PTRACE_LDT bookkeeping (64-bit guests never load it); copied by
+        #: /proc/mm's MM_COPY_SEGMENTS.
+        self.ldt: dict = {}
+        #: The UMLPY_PROT_UNPRIV view (mm.unpriv.UnprivView), made by the first unprivilege(-1).
+        self.unpriv_view = None
 
     # ------------------------------------------------------------------ queries
     def __iter__(self):

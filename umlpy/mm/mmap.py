@@ -17,6 +17,7 @@ import errno
 from umlpy.abi import mman as _mman
 from umlpy.abi.memory import MMAP_MIN_ADDR, PAGE_SHIFT, PAGE_SIZE, TASK_SIZE, page_align_up
 from umlpy.abi.mman import MAP
+from umlpy.abi.extensions import UMLPY_PROT_UNPRIV
 from umlpy.errors import SyscallError
 from umlpy.mm.frames import OutOfMemory
 from umlpy.mm.pagetable import PTE_PROT, present, pte_host
@@ -36,7 +37,8 @@ _R, _W = 1, 2
 _RWX = PTE_PROT
 _OFF = PAGE_SIZE - 1
 _MAP_KNOWN = int(sum(MAP)) & ~MAP_TYPE
-_PROT_KNOWN = _RWX | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP
+_UNPRIV_PROT = UMLPY_PROT_UNPRIV
+_PROT_KNOWN = _RWX | PROT_SEM | PROT_GROWSDOWN | PROT_GROWSUP | _UNPRIV_PROT
 _MAP32_LOW, _MAP32_HIGH = 0x40000000, 0x80000000
 
 
@@ -168,6 +170,7 @@ class MmapMixin:
             raise _err(errno.EBADF)
         elif offset + length > (1 << 64) - 1:
             raise _err(errno.EOVERFLOW)
+        unpriv = prot & _UNPRIV_PROT
         prot &= _RWX
         if prot & ~max_prot:
             raise _err(errno.EACCES)
@@ -190,6 +193,8 @@ class MmapMixin:
             vmflags |= VmFlag.GROWSDOWN
         if flags & MAP_STACK:
             vmflags |= VmFlag.STACK
+        if unpriv:
+            vmflags |= VmFlag.UNPRIV
         so = None
         pgoff = offset >> PAGE_SHIFT
         if kind == MAP_SHARED:
@@ -249,10 +254,19 @@ class MmapMixin:
         if not self.vmas.covers(addr, end):
             raise _err(errno.ENOMEM)
         p = prot & _RWX
-        for v in self.vmas.overlapping(addr, end):
+        vmas = self.vmas.overlapping(addr, end)
+        for v in vmas:
             if p & ~v.max_prot:
                 raise _err(errno.EACCES)
-        self._change_range(addr, end, p, None)
+        want_unpriv = bool(prot & _UNPRIV_PROT)
+        if all(bool(v.flags & VmFlag.UNPRIV) == want_unpriv for v in vmas):
+            self._change_range(addr, end, p, None)
+            return
+        # prot is the whole new protection: the UMLPY_PROT_UNPRIV bit is set or cleared too.
+        pieces = [(max(v.start, addr), min(v.end, end), v.flags) for v in vmas]
+        for s, e, f in pieces:     # ranges taken first: the changes split and merge VMAs
+            f = (f | VmFlag.UNPRIV) if want_unpriv else (f & ~VmFlag.UNPRIV)
+            self._change_range(s, e, p, f)
 
     def set_brk(self, start_brk: int) -> None:
         """Set the heap start and the break (loader); same as assigning both attributes."""

@@ -120,7 +120,7 @@ def proc_mm_write(t, mm, data: bytes) -> int:
         _run_in(t, mm, NR.mprotect, (u["addr"], u["len"], u["prot"]))
     else:                     # MM_COPY_SEGMENTS: the LDT of the mm that fd names
         src = mm_of_fd(t, u["copy_segments"])
-        mm.ldt = dict(getattr(src, "ldt", {}))
+        mm.ldt = dict(src.ldt)
     return n
 
 
