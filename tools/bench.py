@@ -426,6 +426,9 @@ def main():
         wall_row("umlpy run --platform python (boot)", umlpy + ["--platform", "python"])
         print()
 
+        # 4. the address-space extensions, timed inside the guest (mmbench) -----------
+        ext = address_space_rows(umlpy)
+
     # 4. targets ------------------------------------------------------------------------
     print("targets")
 
@@ -454,9 +457,70 @@ def main():
         target("traced %s cheaper per call than strace -f" % label,
                None if not (ut and st) else ut[1] < st[1],
                "%s vs %s us" % (fmt_us(ut[1]), fmt_us(st[1])) if ut and st else "not measured")
+    for plat, rows in ext.items():
+        if not rows:
+            continue
+        u, pt = rows.get("unpriv_syscall"), rows.get("ptrace_sysemu")
+        target("unprivilege round trip < guest ptrace round trip (%s)" % plat,
+               None if u is None or pt is None else u < pt,
+               "%s vs %s us" % (fmt_us(u), fmt_us(pt)) if u is not None and pt is not None
+               else "%s us; guest ptrace n/a" % fmt_us(u) if u is not None else "not measured")
+        cm, fk = rows.get("create_mm"), rows.get("fork")
+        target("create_mm < fork (%s)" % plat, None if cm is None or fk is None else cm < fk,
+               "%s vs %s us" % (fmt_us(cm), fmt_us(fk)) if cm is not None and fk is not None
+               else "not measured")
     print()
     print("bench: %.0f s; load avg at end %.2f" % (time.perf_counter() - t_start, os.getloadavg()[0]))
     return 0
+
+
+#: mmbench rows: name -> what it measures.
+MMBENCH_ROWS = (
+    ("getpid", "getpid (guest kernel, C fast path)"),
+    ("mm_indirect_getpid", "mm_indirect(getpid) in another mm"),
+    ("unpriv_syscall", "unprivilege round trip (1 guest-of-guest syscall)"),
+    ("ptrace_sysemu", "guest PTRACE_SYSEMU round trip"),
+    ("create_mm", "create_mm + close"),
+    ("fork", "fork + _exit + wait (small process)"),
+)
+
+
+def address_space_rows(umlpy):
+    """Run mmbench under both platforms; print and return {platform: {row: us}}."""
+    prog = os.path.join(BIN, "mmbench")
+    print("address-space extensions (mmbench, timed inside the guest, us per operation)")
+    widths = (50, 12, 12)
+    print(row("operation", "-p c", "-p python", widths=widths))
+    print(row("-" * 50, "-" * 12, "-" * 12, widths=widths))
+    out = {}
+    for plat, n in (("c", 2000), ("python", 1000)):
+        rows = out[plat] = {}
+        try:
+            proc = subprocess.run(umlpy + ["--platform", plat, prog, str(n)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, timeout=600)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if proc.returncode != 0:
+            continue
+        for line in proc.stdout.decode().splitlines():
+            name, _, val = line.partition(" ")
+            try:
+                rows[name] = float(val)
+            except ValueError:
+                pass
+    for name, label in MMBENCH_ROWS:
+        cells = []
+        for plat in ("c", "python"):
+            v = out[plat].get(name)
+            cells.append(fmt_us(v) if v is not None else ("FAILED" if not out[plat] else "n/a"))
+        print(row(label, *cells, widths=widths))
+    c = out["c"]
+    if c.get("getpid") and c.get("mm_indirect_getpid"):
+        print("  mm_indirect(getpid) / getpid: %.2fx;  create_mm / fork: %s" % (
+            c["mm_indirect_getpid"] / c["getpid"],
+            "%.2fx" % (c["create_mm"] / c["fork"]) if c.get("create_mm") and c.get("fork") else "-"))
+    print()
+    return out
 
 
 def uml_per_call(uml, loop):
