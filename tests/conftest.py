@@ -34,7 +34,8 @@ STUB_EXE = os.path.join(REPO, "umlpy", "platform", "umlpy-stub")
 
 #: Programs the integration tests expect in guest_images/build/bin.
 GUEST_PROGRAMS = ("hello", "hello-glibc", "hello-musl", "auxv", "auxv-glibc", "segv", "exit42",
-                  "cat", "getppid_loop", "init", "mmcalls", "minivmm-unpriv", "ptracer")
+                  "cat", "getppid_loop", "init", "mmcalls", "minivmm-unpriv",
+                  "unprivself", "ptracer")
 
 PLATFORMS = ("c", "python")
 

@@ -67,6 +67,47 @@ int main(int argc, char **argv, char **envp)
 """
 
 
+# A freestanding guest that takes N page faults.  FAULT_REFILL=0: N first-touch
+# write faults, one per 16-page fault-around window of a 4096-page region
+# (MADV_DONTNEED after each pass makes the pages absent again).  FAULT_REFILL=1:
+# the region is touched once and every other page made read-only (4096 host
+# mappings), then N reads 17 pages apart; run with a host-mapping budget of 128
+# (UMLPY_HOST_MAP_BUDGET) nearly every read is a refill of an evicted page.
+FAULT_LOOP_C = r"""
+#include "freestanding.h"
+#define SYS_mmap 9
+#define SYS_mprotect 10
+#define SYS_madvise 28
+#define NPAGES 4096
+int main(int argc, char **argv, char **envp)
+{
+	(void)envp;
+	long n = argc > 1 ? parse_long(argv[1]) : 100000;
+	volatile char *p = (volatile char *)syscall6(SYS_mmap, 0, NPAGES * 4096L, 3, 0x22, -1, 0);
+	if ((long)p < 0)
+		return 1;
+	long sum = 0;
+	if (FAULT_REFILL) {
+		for (long i = 0; i < NPAGES; i++)
+			p[i * 4096] = 1;
+		for (long i = 0; i < NPAGES; i += 2)
+			if (sys3(SYS_mprotect, (long)(p + i * 4096), 4096, 1))
+				return 1;
+		for (long k = 0; k < n; k++)
+			sum += p[((k * 17) % NPAGES) * 4096];
+		return sum != n;
+	}
+	for (long k = 0; k < n; k++) {
+		long i = (k * 16) % NPAGES;
+		if (k && i == 0 && sys3(SYS_madvise, (long)p, NPAGES * 4096L, 4))
+			return 1;
+		p[i * 4096] = 1;
+	}
+	return 0;
+}
+"""
+
+
 class Failed(Exception):
     """A command did not run to a clean exit."""
 
@@ -213,7 +254,18 @@ def build(tmp):
                     "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-fno-builtin",
                     "-nostdlib", "-Wl,--build-id=none", "-I", os.path.join(ROOT, "guest_images", "src"),
                     "-o", grnd, src], check=True)
-    return tracer, grnd
+    faults = {}
+    with open(os.path.join(tmp, "fault_loop.c"), "w") as f:
+        f.write(FAULT_LOOP_C)
+    for mode in ("touch", "refill"):
+        out = os.path.join(tmp, "fault_" + mode)
+        subprocess.run([cc, "-O2", "-static", "-no-pie", "-fno-pie", "-ffreestanding",
+                        "-fno-stack-protector", "-fno-asynchronous-unwind-tables", "-fno-builtin",
+                        "-nostdlib", "-Wl,--build-id=none", "-DFAULT_REFILL=%d" % (mode == "refill"),
+                        "-I", os.path.join(ROOT, "guest_images", "src"), "-o", out,
+                        os.path.join(tmp, "fault_loop.c")], check=True)
+        faults[mode] = out
+    return tracer, grnd, faults
 
 
 # --- the report ------------------------------------------------------------------
@@ -250,7 +302,7 @@ def main():
     print()
 
     with tempfile.TemporaryDirectory(prefix="umlpy-bench-") as tmp:
-        tracer, grnd = build(tmp)
+        tracer, grnd, faults = build(tmp)
         loop = os.path.join(BIN, "getppid_loop")
         umlpy = [PY, "-m", "umlpy", "run"]
 
@@ -285,7 +337,15 @@ def main():
         for lp in py_loops:
             if not installed(lp.prefix):
                 lp.error = "not installed"
-        measure([lp for lp in loops + py_loops if lp.error is None])
+        tiny = ["env", "UMLPY_HOST_MAP_BUDGET=128"] + umlpy
+        fault_loops = [Loop(name, prefix, faults[mode], n) for name, prefix, mode, n in (
+            ("native, first touch", [], "touch", 10 ** 5),
+            ("native, read (no fault)", [], "refill", 10 ** 6),
+            ("umlpy -p c, first touch", umlpy + ["--platform", "c"], "touch", 2 * 10 ** 4),
+            ("umlpy -p c, refill (budget 128)", tiny + ["--platform", "c"], "refill", 2 * 10 ** 4),
+            ("umlpy -p python, first touch", umlpy + ["--platform", "python"], "touch", 10 ** 4),
+            ("umlpy -p python, refill", tiny + ["--platform", "python"], "refill", 10 ** 4))]
+        measure([lp for lp in loops + py_loops + fault_loops if lp.error is None])
 
         results = {lp.name: (lp.n, lp.us()) for lp in loops if lp.error is None}
         native = results.get("native", (0, 0.0))[1]
@@ -325,6 +385,18 @@ def main():
               " dispatch and handler add)")
         print()
 
+        print("page faults (a 16-page fault-around window each; refill = a present page the"
+              " bounded host cache evicted)")
+        widths4 = (34, 9, 9, 9)
+        print(row("tool, fault", "N", "us/fault", "best", widths=widths4))
+        print(row(*("-" * w for w in widths4), widths=widths4))
+        for lp in fault_loops:
+            if lp.error is not None:
+                print(row(lp.name, "-", lp.error, widths=(34, 9, 0)))
+                continue
+            print(row(lp.name, lp.n, fmt_us(lp.us()), fmt_us(lp.us(min)), widths=widths4))
+        print()
+
         # 3. whole commands ----------------------------------------------------------
         print("wall time of whole commands (median of %d, process start-up included)" % WALL_REPS)
         widths3 = (46, 10, 10)
@@ -354,6 +426,9 @@ def main():
         wall_row("umlpy run --platform python (boot)", umlpy + ["--platform", "python"])
         print()
 
+        # 4. the address-space extensions, timed inside the guest (mmbench) -----------
+        ext = address_space_rows(umlpy)
+
     # 4. targets ------------------------------------------------------------------------
     print("targets")
 
@@ -382,9 +457,70 @@ def main():
         target("traced %s cheaper per call than strace -f" % label,
                None if not (ut and st) else ut[1] < st[1],
                "%s vs %s us" % (fmt_us(ut[1]), fmt_us(st[1])) if ut and st else "not measured")
+    for plat, rows in ext.items():
+        if not rows:
+            continue
+        u, pt = rows.get("unpriv_syscall"), rows.get("ptrace_sysemu")
+        target("unprivilege round trip < guest ptrace round trip (%s)" % plat,
+               None if u is None or pt is None else u < pt,
+               "%s vs %s us" % (fmt_us(u), fmt_us(pt)) if u is not None and pt is not None
+               else "%s us; guest ptrace n/a" % fmt_us(u) if u is not None else "not measured")
+        cm, fk = rows.get("create_mm"), rows.get("fork")
+        target("create_mm < fork (%s)" % plat, None if cm is None or fk is None else cm < fk,
+               "%s vs %s us" % (fmt_us(cm), fmt_us(fk)) if cm is not None and fk is not None
+               else "not measured")
     print()
     print("bench: %.0f s; load avg at end %.2f" % (time.perf_counter() - t_start, os.getloadavg()[0]))
     return 0
+
+
+#: mmbench rows: name -> what it measures.
+MMBENCH_ROWS = (
+    ("getpid", "getpid (guest kernel, C fast path)"),
+    ("mm_indirect_getpid", "mm_indirect(getpid) in another mm"),
+    ("unpriv_syscall", "unprivilege round trip (1 guest-of-guest syscall)"),
+    ("ptrace_sysemu", "guest PTRACE_SYSEMU round trip"),
+    ("create_mm", "create_mm + close"),
+    ("fork", "fork + _exit + wait (small process)"),
+)
+
+
+def address_space_rows(umlpy):
+    """Run mmbench under both platforms; print and return {platform: {row: us}}."""
+    prog = os.path.join(BIN, "mmbench")
+    print("address-space extensions (mmbench, timed inside the guest, us per operation)")
+    widths = (50, 12, 12)
+    print(row("operation", "-p c", "-p python", widths=widths))
+    print(row("-" * 50, "-" * 12, "-" * 12, widths=widths))
+    out = {}
+    for plat, n in (("c", 2000), ("python", 1000)):
+        rows = out[plat] = {}
+        try:
+            proc = subprocess.run(umlpy + ["--platform", plat, prog, str(n)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, timeout=600)
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if proc.returncode != 0:
+            continue
+        for line in proc.stdout.decode().splitlines():
+            name, _, val = line.partition(" ")
+            try:
+                rows[name] = float(val)
+            except ValueError:
+                pass
+    for name, label in MMBENCH_ROWS:
+        cells = []
+        for plat in ("c", "python"):
+            v = out[plat].get(name)
+            cells.append(fmt_us(v) if v is not None else ("FAILED" if not out[plat] else "n/a"))
+        print(row(label, *cells, widths=widths))
+    c = out["c"]
+    if c.get("getpid") and c.get("mm_indirect_getpid"):
+        print("  mm_indirect(getpid) / getpid: %.2fx;  create_mm / fork: %s" % (
+            c["mm_indirect_getpid"] / c["getpid"],
+            "%.2fx" % (c["create_mm"] / c["fork"]) if c.get("create_mm") and c.get("fork") else "-"))
+    print()
+    return out
 
 
 def uml_per_call(uml, loop):

@@ -78,6 +78,8 @@ struct user_regs_struct {
 
 /* remap_file_pages(2) flag: prot applies to these pages alone (Giarrusso). */
 #define MAP_NOINHERIT 0x20000
+/* mmap/mprotect prot bit: visible in unprivileged mode (unprivilege with mm_fd -1). */
+#define UMLPY_PROT_UNPRIV 0x00100000
 
 /* Longest VAS or segment name, counting the NUL. */
 #define VAS_MAX_NAME_LENGTH 256

@@ -1,8 +1,9 @@
 """The address-space extensions through the real run loop: /proc/mm, create_mm, current_mm,
 mm_indirect, switch_mm and unprivilege, on every platform.
 
-``mmcalls`` checks each call's results and errno cases itself (one line per check, exit
-status = failures); ``minivmm-unpriv`` is a one-process VMM that runs a small program in an
+``mmcalls`` and ``unprivself`` (unprivilege in the caller's own address space, where only
+UMLPY_PROT_UNPRIV mappings are visible; every exit reason; EINTR) check each call's results
+and errno cases themselves (one line per check, exit status = failures); ``minivmm-unpriv`` is a one-process VMM that runs a small program in an
 address space of its own with unprivilege() and emulates its system calls.  After each run
 no frame, stub or mm may be left: the kernel's frame count is back to zero and every host
 address space the platform made is released.
@@ -29,7 +30,7 @@ def run_guest(path, platform):
     return status, bytes(out), leftovers
 
 
-@pytest.mark.parametrize("prog", ["mmcalls", "minivmm-unpriv"])
+@pytest.mark.parametrize("prog", ["mmcalls", "minivmm-unpriv", "unprivself"])
 def test_extension_programs_pass_their_checks_and_leak_nothing(guest_bin, platform, prog):
     status, out, (frames, live) = run_guest(os.path.join(guest_bin, prog), platform)
     assert status == 0, out.decode(errors="replace")
@@ -44,7 +45,7 @@ def test_minivmm_output(guest_bin, platform):
                    + b"minivmm-unpriv: guest exited with 7 after 5 emulated syscalls and 1 fault\n")
 
 
-@pytest.mark.parametrize("prog", ["mmcalls", "minivmm-unpriv"])
+@pytest.mark.parametrize("prog", ["mmcalls", "minivmm-unpriv", "unprivself"])
 def test_on_a_host_kernel_the_extensions_are_enosys(guest_bin, prog):
     """How a guest detects umlpy: natively the first extension call fails with ENOSYS."""
     native = subprocess.run([os.path.join(guest_bin, prog)], stdout=subprocess.PIPE, timeout=30)

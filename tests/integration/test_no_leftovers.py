@@ -94,7 +94,7 @@ def test_guest_crash(guest_bin, platform):
 
 
 def test_init_with_children(rootfs, platform):
-    # /init forks and execs four programs: several mms, several stubs.
+    # /init forks and execs six programs (two of them make extra mms): several mms, several stubs.
     before = descendants()
     res = umlpy.run(["/init"], rootfs=rootfs, platform=platform)
     assert res.returncode == 0

@@ -18,18 +18,32 @@ import umlpy
 from umlpy.abi.syscall_nr import NR
 from umlpy.kernel.hooks import KernelHooks
 
-SOURCE = os.path.join(os.path.dirname(__file__), "guests", "interrupted_waits.c")
+GUESTS = os.path.join(os.path.dirname(__file__), "guests")
+SOURCE = os.path.join(GUESTS, "interrupted_waits.c")
 EINTR = 4
+
+
+def _build(tmp_path_factory, source):
+    cc = shutil.which("musl-gcc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    out = str(tmp_path_factory.mktemp("waits") / os.path.basename(source)[:-2])
+    subprocess.run([cc, "-static", "-O2", "-o", out, source], check=True)
+    return out
 
 
 @pytest.fixture(scope="module")
 def waits_prog(tmp_path_factory):
-    cc = shutil.which("musl-gcc") or shutil.which("gcc")
-    if cc is None:
-        pytest.skip("no C compiler")
-    out = str(tmp_path_factory.mktemp("waits") / "interrupted_waits")
-    subprocess.run([cc, "-static", "-O2", "-o", out, SOURCE], check=True)
-    return out
+    return _build(tmp_path_factory, SOURCE)
+
+
+def test_a_sleeper_wakes_while_another_task_spins(tmp_path_factory, platform):
+    """A task that never traps must not keep a sleeping task's timer from firing."""
+    prog = _build(tmp_path_factory, os.path.join(GUESTS, "spin_vs_sleeper.c"))
+    native = subprocess.run([prog], stdout=subprocess.PIPE, timeout=60)
+    guest = umlpy.run([prog], platform=platform)
+    assert guest.stdout == native.stdout == b"the sleeper woke while the parent spun: yes\n"
+    assert guest.returncode == native.returncode == 0
 
 
 class LeakCheck(KernelHooks):

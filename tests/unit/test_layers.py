@@ -23,13 +23,12 @@ ALLOWED = {
     "waiter": (),
     "platform": ("umlpy.abi", "umlpy.errors", "umlpy.platform"),
     "mm": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform.base", "umlpy.platform.physmem", "umlpy.mm"),
-    "fs": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.fs"),
+    # fs sits above mm (DESIGN.md): a mapped file hands mm its page cache, a SharedObject.
+    "fs": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.mm.shared", "umlpy.fs"),
     # The loader calls methods of the MM it is given; it never imports mm.
     "loader": ("umlpy.abi", "umlpy.errors", "umlpy.loader"),
-    "kernel": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform.base", "umlpy.mm", "umlpy.fs", "umlpy.loader",
-               "umlpy.kernel",
-               # Allowed exception: the dispatcher reads arguments with the handlers' own accessors.
-               "umlpy.syscalls.args"),
+    "kernel": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform.base", "umlpy.mm", "umlpy.fs",
+               "umlpy.loader", "umlpy.kernel"),
     "syscalls": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform", "umlpy.mm", "umlpy.fs", "umlpy.loader",
                  "umlpy.kernel", "umlpy.syscalls"),
     "trace": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform", "umlpy.mm", "umlpy.fs", "umlpy.loader",
@@ -186,13 +185,22 @@ def test_checker_resolves_package_relative_imports():
     assert layer_violations(_fake("fs/x.py"), "import umlpy\n") == ["umlpy/fs/x.py:1 imports umlpy"]
 
 
-def test_checker_allows_kernel_syscalls_args_only():
-    assert layer_violations(_fake("kernel/x.py"), "from umlpy.syscalls.args import SysArgs\n") == []
+def test_checker_allows_only_lower_layers():
+    assert layer_violations(_fake("kernel/x.py"), "from umlpy.abi.sysargs import SysArgs\n") == []
+    assert layer_violations(_fake("kernel/x.py"), "from umlpy.syscalls.args import SysArgs\n") != []
     assert layer_violations(_fake("kernel/x.py"), "from umlpy.syscalls.table import Row\n") != []
     assert layer_violations(_fake("kernel/x.py"), "from umlpy.platform.shim import ShimPlatform\n") != []
     assert layer_violations(_fake("mm/x.py"), "from umlpy.platform import get_platform\n") != []
     assert layer_violations(_fake("trace/x.py"), "from umlpy import api\n") == ["umlpy/trace/x.py:1 imports umlpy.api"]
     assert layer_violations(_fake("cli.py"), "from umlpy import api\nimport umlpy.platform.shim\n") == []
+
+
+def test_mm_shared_is_a_leaf():
+    """What fs may import from mm imports nothing but abi: fs does not reach the platform through it."""
+    path = PKG / "mm" / "shared.py"
+    module, is_pkg = _dotted(path)
+    names = [n for _, n in imported_names(path.read_text(), module, is_pkg) if n.startswith("umlpy")]
+    assert names and all(_allowed(n, ("umlpy.abi",)) for n in names), names
 
 
 def test_checker_catches_host_control():

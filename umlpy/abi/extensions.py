@@ -99,6 +99,8 @@ PTRACE_EX_FAULTINFO = PtraceExt.PTRACE_EX_FAULTINFO
 
 #: remap_file_pages flag: per-page protection (Giarrusso).
 MAP_NOINHERIT = 0x20000
+#: mmap/mprotect prot bit: the mapping is visible to unprivilege() with mm_fd -1.
+UMLPY_PROT_UNPRIV = 0x00100000
 #: Longest VAS or segment name, counting the NUL (a longer one is ENAMETOOLONG).
 VAS_MAX_NAME_LENGTH = 256
 #: Number of address-space contexts of a process (new_as/switch_as), index 0 included.

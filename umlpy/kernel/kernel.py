@@ -19,19 +19,18 @@ hooks must run, the one test the hot path makes.
 """
 
 import collections
+import errno
 import heapq
 import os
 import select
 import time
 
-import errno
-
 from umlpy.abi.syscall_nr import NR
+from umlpy.abi.sysargs import SysArgs
 from umlpy.abi.wait import WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WUNTRACED
 from umlpy.errors import PlatformError, SyscallError, UmlpyError
 from umlpy.fs.perm import Caller
 from umlpy.platform.base import StopKind
-from umlpy.syscalls.args import SysArgs
 from umlpy.waiter import Queue, Timer, WouldBlock
 
 from . import aspace
@@ -190,6 +189,10 @@ class Kernel:
                 fn()
 
     # --- scheduling -------------------------------------------------------------
+    def others_waiting(self) -> bool:
+        """Whether another task is runnable now, or will be as soon as a due timer fires."""
+        return bool(self.runq) or bool(self.timers and self.timers[0][0] <= self.now_ns())
+
     def make_runnable(self, t: Task):
         """Wake a parked task: it drops every waiter registration and goes on the run queue."""
         if t.state == TaskState.BLOCKED:
@@ -315,10 +318,11 @@ class Kernel:
             timer.disarm()
         # The hot loop: enum members are compared by identity through module
         # globals (an Enum class attribute lookup costs ~0.2 us each).
-        runq = self.runq
+        runq, timers = self.runq, self.timers
         while t.state is _RUNNABLE:
-            if runq and timer is not None and not timer.armed:
-                timer.arm(TIME_SLICE_S)      # others wait: preempt a task that never traps
+            if (runq or timers) and timer is not None and not timer.armed:
+                # Others wait, now or at a deadline: preempt a task that never traps.
+                timer.arm(TIME_SLICE_S)
             stop = ctx.switch(t.mm.host)
             if tracing:
                 hooks.drain_fast(t)
@@ -344,7 +348,7 @@ class Kernel:
             if t.state is _RUNNABLE and (t.pending or group.pending or t.ignored_signals):
                 self.ret_to_user(t)
             if (calls >= TIME_SLICE_CALLS or self.need_resched
-                    or (timer is not None and timer.expired())) and self.runq:
+                    or (timer is not None and timer.expired())) and self.others_waiting():
                 self.need_resched = False
                 return
 

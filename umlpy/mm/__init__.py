@@ -4,9 +4,10 @@ Imports only ``umlpy.errors``, ``umlpy.abi`` and ``umlpy.platform.base/physmem``
 """
 
 from umlpy.mm.frames import FrameAllocator, OutOfMemory
+from umlpy.mm.hostcache import HostCache
 from umlpy.mm.mm import FAULT_AROUND_PAGES, MM
 from umlpy.mm.shared import MappableFile, SharedObject
 from umlpy.mm.vma import Vma, VmaSet, VmFlag
 
-__all__ = ["FrameAllocator", "OutOfMemory", "MM", "FAULT_AROUND_PAGES", "MappableFile",
+__all__ = ["FrameAllocator", "OutOfMemory", "HostCache", "MM", "FAULT_AROUND_PAGES", "MappableFile",
            "SharedObject", "Vma", "VmaSet", "VmFlag"]

@@ -27,6 +27,7 @@ class VmFlag(enum.IntFlag):
     DONTFORK = 4      # MADV_DONTFORK: not copied by fork
     WIPEONFORK = 8    # MADV_WIPEONFORK: the child sees zero pages
     STACK = 16        # MAP_STACK (informational)
+    UNPRIV = 32       # UMLPY_PROT_UNPRIV: visible to unprivilege() in the caller's own mm
 
 
 class Vma:

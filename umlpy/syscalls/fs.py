@@ -14,7 +14,6 @@ from umlpy.errors import SyscallError
 from umlpy.kernel.restart import RestartBlock
 from umlpy.waiter import WouldBlock
 from umlpy.fs.pipe import make_pipe
-from umlpy.mm.shared import SharedObject
 
 from .table import partial, supported
 
@@ -712,50 +711,6 @@ flistxattr = _xattr_handler("flistxattr", 0, by_fd=True, named=False)
 setxattr = _xattr_handler("setxattr", errno.EOPNOTSUPP)
 lsetxattr = _xattr_handler("lsetxattr", errno.EOPNOTSUPP, follow=False)
 fsetxattr = _xattr_handler("fsetxattr", errno.EOPNOTSUPP, by_fd=True)
-
-
-# --- mmap support: a File as mm's MappableFile ------------------------------------------
-class FileMapping:
-    """The MappableFile view of an open file, for mm."""
-
-    def __init__(self, kernel, f):
-        self.kernel = kernel
-        self.source = f.mapping_source()
-        self.inode = f.inode
-        self.name = f.path.decode(errors="replace")
-        st = f.fstat()
-        self.dev = (st.st_dev >> 8, st.st_dev & 0xFF)
-        self.ino = st.st_ino
-
-    @property
-    def size(self):
-        return self.source.size()
-
-    def read_at(self, offset, n):
-        return self.source.read_at(offset, n)
-
-    def shared_object(self, frames):
-        cache = self.kernel.page_cache
-        so = cache.get(id(self.inode))
-        if so is None or so.released:
-            inode = self.inode
-            source = self.source
-
-            def fill(pgoff):
-                return source.read_at(pgoff * 4096, 4096)
-
-            def writeback(pgoff, data):
-                size = source.size()
-                off = pgoff * 4096
-                if off < size and hasattr(inode, "write_at"):
-                    try:
-                        inode.write_at(off, data[:size - off])
-                    except SyscallError:
-                        pass
-
-            so = SharedObject(frames, fill, writeback, self.name)
-            cache[id(self.inode)] = so
-        return so
 
 
 FAMILY = [

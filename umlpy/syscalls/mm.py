@@ -8,8 +8,8 @@ import errno
 
 from umlpy.abi.mman import MAP_ANONYMOUS, MAP_TYPE, PROT_EXEC, PROT_READ, PROT_WRITE
 from umlpy.errors import SyscallError
+from umlpy.fs.mapping import FileMapping
 
-from .fs import FileMapping
 from .table import partial, supported
 
 E = SyscallError
@@ -33,7 +33,7 @@ def mmap(t, a):
             raise E(errno.EACCES)
         if not hasattr(f, "mapping_source") or (f.fstat().st_mode & 0o170000) != 0o100000:
             raise E(errno.ENODEV)
-        backing = FileMapping(t.kernel, f)
+        backing = FileMapping(t.kernel.page_cache, f)
         if (flags & MAP_TYPE) != 2 and mode != 2:   # shared mapping of a read-only fd
             max_prot &= ~PROT_WRITE
     if off >= 1 << 63:

@@ -13,10 +13,11 @@ table, only the memory is the other mm's.
 import errno
 import os
 import stat as _stat
+import struct
 
 from umlpy.abi import extensions as X
 from umlpy.abi.regs import USER_REGS, USER_REGS_FIELDS
-from .args import SysArgs
+from umlpy.abi.sysargs import SysArgs
 from umlpy.abi.syscall_nr import NR
 from umlpy.abi.stat import Stat
 from umlpy.errors import SyscallError
@@ -119,7 +120,7 @@ def proc_mm_write(t, mm, data: bytes) -> int:
         _run_in(t, mm, NR.mprotect, (u["addr"], u["len"], u["prot"]))
     else:                     # MM_COPY_SEGMENTS: the LDT of the mm that fd names
         src = mm_of_fd(t, u["copy_segments"])
-        mm.ldt = dict(getattr(src, "ldt", {}))
+        mm.ldt = dict(src.ldt)
     return n
 
 
@@ -149,30 +150,34 @@ def mm_indirect(t, a):
     return _run_in(t, mm, nr, call["args"])
 
 
-def read_user_regs(t, addr: int) -> dict:
-    """A ``struct user_regs_struct`` from guest memory, made safe to load (user segments)."""
-    regs = USER_REGS.unpack(t.mm.read(addr, USER_REGS.size))
-    return regs
+#: user_regs_struct as one struct.Struct of 27 unsigned longs, in USER_REGS_FIELDS order.
+_REGS = struct.Struct(USER_REGS.format)
+_SEGMENTS = frozenset(("cs", "ss", "ds", "es", "fs", "gs"))
+_LOADED = tuple((i, name) for i, name in enumerate(USER_REGS_FIELDS) if name not in _SEGMENTS)
+_EFLAGS_I = USER_REGS_FIELDS.index("eflags")
 
 
-def load_user_regs(ctx, regs: dict) -> None:
-    """Load ``regs`` into a context: every register as given, but user segments and eflags."""
+def read_user_regs(t, addr: int) -> tuple:
+    """A ``struct user_regs_struct`` from guest memory, as a tuple in USER_REGS_FIELDS order."""
+    return _REGS.unpack(t.mm.read(addr, _REGS.size))
+
+
+def load_user_regs(ctx, vals) -> None:
+    """Load register values (USER_REGS_FIELDS order) into a context: every register as
+    given, but user segments, and only the eflags bits a user may change."""
     r = ctx.regs
-    for name in USER_REGS_FIELDS:
-        v = regs[name] & _M64
-        if name == "eflags":
-            v = (r.eflags & ~_EFLAGS_USER) | (v & _EFLAGS_USER) | 0x200
-        elif name in ("cs", "ss", "ds", "es", "fs", "gs"):
-            continue
-        setattr(r, name, v)
+    for i, name in _LOADED:
+        setattr(r, name, vals[i])
+    r.eflags = (r.eflags & ~_EFLAGS_USER) | (vals[_EFLAGS_I] & _EFLAGS_USER) | 0x200
     r.cs, r.ss = USER_CS, USER_SS
 
 
 def pack_user_regs(ctx, **override) -> bytes:
     r = ctx.regs
-    vals = {name: getattr(r, name) for name in USER_REGS_FIELDS}
-    vals.update(override)
-    return USER_REGS.pack(vals)
+    vals = [getattr(r, name) for name in USER_REGS_FIELDS]
+    for name, v in override.items():
+        vals[USER_REGS_FIELDS.index(name)] = v
+    return _REGS.pack(*vals)
 
 
 def switch_mm(t, a):

@@ -1,7 +1,7 @@
 """Process and thread system calls: identity, exit, clone/fork/vfork, execve, wait, limits.
 
 Handlers take ``(t, a)``: the calling :class:`~umlpy.kernel.task.Task` and its
-:class:`~umlpy.syscalls.args.SysArgs`.  They return the result, or None when
+:class:`~umlpy.abi.sysargs.SysArgs`.  They return the result, or None when
 they have set the registers themselves (execve, exit).
 """
 

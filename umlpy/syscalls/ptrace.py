@@ -28,6 +28,7 @@ E = SyscallError
 _M64 = (1 << 64) - 1
 _REG_AT = {off: name for name, off in REG_OFFSET.items()}
 _SEGS = ("cs", "ss", "ds", "es", "fs", "gs")
+_FS_BASE, _GS_BASE, _EFLAGS = (USER_REGS_FIELDS.index(n) for n in ("fs_base", "gs_base", "eflags"))
 TASK_SIZE_MAX = (1 << 47) - 4096
 IOV_MAX = 1024
 SIGINFO_SIZE = 128
@@ -103,11 +104,11 @@ def _putreg(target, off: int, value: int):
 
 
 def _setregs(target, raw: bytes):
-    vals = dict(zip(USER_REGS_FIELDS, struct.unpack("<27Q", raw)))
-    if vals["fs_base"] >= TASK_SIZE_MAX or vals["gs_base"] >= TASK_SIZE_MAX:
+    vals = struct.unpack("<27Q", raw)
+    if vals[_FS_BASE] >= TASK_SIZE_MAX or vals[_GS_BASE] >= TASK_SIZE_MAX:
         raise E(errno.EIO)
     load_user_regs(target.ctx, vals)
-    if vals["eflags"] & P.X86_EFLAGS_TF:
+    if vals[_EFLAGS] & P.X86_EFLAGS_TF:
         target.ptrace.forced_tf = False
 
 

@@ -5,7 +5,10 @@ privileged caller hands over ``struct umlpy_vcpu``; its ``regs`` run in
 ``mm_fd``'s address space in a context of their own (a second register set
 of the calling task) until the first system call, fault, signal or timeout;
 then the call returns to the caller, in the caller's own address space,
-with the full register state and the exit reason written back.
+with the full register state and the exit reason written back.  With
+``mm_fd == -1`` the context runs in the caller's own address space as
+unprivileged code sees it: only the UMLPY_PROT_UNPRIV mappings
+(umlpy.mm.unpriv.UnprivView); a touch of anything else is EXIT_FAULT.
 
 - EXIT_SYSCALL: rip is past the syscall instruction, orig_rax the number, rax
   -ENOSYS (a Linux syscall-entry stop); the call was not run.
@@ -22,35 +25,45 @@ when it is scheduled again.
 """
 
 import errno
+import struct
 import time
 
 from umlpy.abi import extensions as X
 from umlpy.abi.regs import USER_REGS
-from umlpy.errors import SyscallError
+from umlpy.errors import PlatformError, SyscallError
 from umlpy.kernel import signals as sigs
 from umlpy.kernel.restart import RestartBlock
+from umlpy.mm.unpriv import UnprivView
 from umlpy.platform.base import StopKind
 from umlpy.waiter import WouldBlock
 
-from .mmext import load_user_regs, mm_of_fd, pack_user_regs
-from .table import partial
+from .mmext import load_user_regs, mm_of_fd, pack_user_regs, read_user_regs
+from .table import supported
 
 E = SyscallError
 _M64 = (1 << 64) - 1
 _ENOSYS = (-errno.ENOSYS) & _M64
 _REGS_OFF = X.UMLPY_VCPU.offset("regs")
 _INFO_OFF = X.UMLPY_VCPU.offset("info")
+_EXIT_OFF = X.UMLPY_VCPU.offset("exit_reason")
+#: struct umlpy_vcpu's head (mm_fd, exit_reason, timeout_ns) and regs, and its info member.
+_HEAD = struct.Struct("<iiQ")
+_INFO = struct.Struct(X.UMLPY_VCPU_INFO.format)
+assert _HEAD.size == _REGS_OFF and _INFO.size == X.UMLPY_VCPU_INFO.size
+assert _INFO_OFF == _REGS_OFF + X.UMLPY_VCPU.field_size("regs")     # written in one piece
 #: How long the unprivileged context runs before others get the CPU (as kernel.TIME_SLICE_S).
 SLICE_S = 0.01
 
 
 class VcpuRun(RestartBlock):
-    """An unprivilege() in progress: the unprivileged register set and where it runs."""
+    """An unprivilege() in progress: the unprivileged register set and where it runs
+    (``space``: an MM, or the caller's UnprivView; both have ``host`` and ``handle_fault``)."""
 
-    __slots__ = ("t", "ctx", "mm", "vcpu_addr", "deadline")
+    __slots__ = ("t", "ctx", "space", "mm", "vcpu_addr", "deadline")
 
-    def __init__(self, t, ctx, mm, vcpu_addr, deadline):
-        self.t, self.ctx, self.mm, self.vcpu_addr, self.deadline = t, ctx, mm, vcpu_addr, deadline
+    def __init__(self, t, ctx, space, mm, vcpu_addr, deadline):
+        self.t, self.ctx, self.space, self.mm = t, ctx, space, mm
+        self.vcpu_addr, self.deadline = vcpu_addr, deadline
 
     def interrupted(self):
         # A signal for the caller: the state so far goes back to vcpu->regs.
@@ -77,12 +90,15 @@ def _signal_pending(t) -> bool:
 
 
 def _finish(t, run, reason, signo=0, code=0, addr=0, is_write=0, trap_no=0):
+    """Write the exit back to the caller's vcpu (exit_reason, regs, info); the call's result."""
+    reason = int(reason)
+    base = run.vcpu_addr
     mem = t.mm
-    mem.write(run.vcpu_addr + X.UMLPY_VCPU.offset("exit_reason"), int(reason).to_bytes(4, "little"))
-    mem.write(run.vcpu_addr + _REGS_OFF, pack_user_regs(run.ctx))
-    mem.write(run.vcpu_addr + _INFO_OFF, X.UMLPY_VCPU_INFO.pack(
-        signo=signo, code=code & 0xFFFFFFFF, addr=addr & _M64, is_write=is_write, trap_no=trap_no))
-    return int(reason)
+    mem.write(base + _EXIT_OFF, reason.to_bytes(4, "little"))
+    mem.write(base + _REGS_OFF, pack_user_regs(run.ctx)
+              + _INFO.pack(signo, code - (1 << 32) if code >= 1 << 31 else code, addr & _M64,
+                           is_write, trap_no))
+    return reason
 
 
 def unprivilege(t, a):
@@ -91,44 +107,58 @@ def unprivilege(t, a):
     run = t.restart_block
     if not isinstance(run, VcpuRun):
         vaddr = a.ptr(0)
-        vcpu = X.UMLPY_VCPU.unpack(t.mm.read(vaddr, X.UMLPY_VCPU_SIZE))
-        if vcpu["mm_fd"] == -1:
-            raise E(errno.EINVAL)   # the UMLPY_PROT_UNPRIV view of the caller: not yet
-        mm = mm_of_fd(t, vcpu["mm_fd"])
+        mm_fd, _, timeout = _HEAD.unpack(t.mm.read(vaddr, _HEAD.size))
+        regs = read_user_regs(t, vaddr + _REGS_OFF)
+        if mm_fd == -1:
+            mm = t.mm
+            space = mm.unpriv_view
+            if space is None:
+                try:
+                    host = k.platform.new_address_space()
+                except PlatformError as e:
+                    k.warn("cannot start a host process for unprivilege: %s" % e)
+                    raise E(errno.ENOMEM) from None
+                space = mm.unpriv_view = UnprivView(mm, host)
+        else:
+            mm = space = mm_of_fd(t, mm_fd)
         ctx = _vcpu_context(t)
-        load_user_regs(ctx, vcpu["regs"])
+        load_user_regs(ctx, regs)
         ctx.regs.orig_rax = _M64
-        timeout = vcpu["timeout_ns"]
         deadline = time.monotonic() + timeout / 1e9 if timeout else None
-        run = VcpuRun(t, ctx, mm, vaddr, deadline)
-    ctx, mm = run.ctx, run.mm
+        run = VcpuRun(t, ctx, space, mm, vaddr, deadline)
+    ctx, mm, space = run.ctx, run.mm, run.space
+    if space is not mm:
+        space.sync()            # the caller may have changed its marked mappings meanwhile
+    host = space.host
     timer = k.timer
     slice_end = time.monotonic() + SLICE_S
+    in_flight = False         # the context still runs in the stub (an INTERRUPT stop)
     while True:
-        if _signal_pending(t):
-            run.interrupted()       # -EINTR, the state so far saved in vcpu->regs
-        now = time.monotonic()
-        if run.deadline is not None and now >= run.deadline:
-            return _finish(t, run, X.UMLPY_EXIT_TIMEOUT)
-        if now >= slice_end and k.runq:
-            t.restart_block = run
-            raise WouldBlock(deadline=k.now_ns())     # let the others run; go on after them
-        if timer is not None:
-            left = [slice_end - now]
-            if run.deadline is not None:
-                left.append(run.deadline - now)
-            if k.runq or run.deadline is not None:
-                timer.arm(max(0.0005, min(left)))
-        if mm.released:
-            raise E(errno.EINVAL)
-        stop = ctx.switch(mm.host)
+        if not in_flight:
+            if _signal_pending(t):
+                run.interrupted()       # -EINTR, the state so far saved in vcpu->regs
+            now = time.monotonic()
+            if run.deadline is not None and now >= run.deadline:
+                return _finish(t, run, X.UMLPY_EXIT_TIMEOUT)
+            if now >= slice_end and k.others_waiting():
+                t.restart_block = run
+                raise WouldBlock(deadline=k.now_ns())     # let the others run; go on after them
+            if timer is not None and (k.runq or k.timers or run.deadline is not None):
+                left = slice_end - now
+                if run.deadline is not None:
+                    left = min(left, run.deadline - now)
+                timer.arm(max(0.0005, left))
+            if mm.released:
+                raise E(errno.EINVAL)
+        stop = ctx.switch(host)
         kind = stop.kind
-        if timer is not None and kind is not StopKind.INTERRUPT:
+        in_flight = kind is StopKind.INTERRUPT
+        if timer is not None and not in_flight:
             timer.disarm()
         if kind is StopKind.SYSCALL:
             return _finish(t, run, X.UMLPY_EXIT_SYSCALL)
         if kind is StopKind.FAULT:
-            res = mm.handle_fault(stop.addr, stop.is_write)
+            res = space.handle_fault(stop.addr, stop.is_write)
             if res is None:
                 continue
             signo, code = res
@@ -139,9 +169,12 @@ def unprivilege(t, a):
         if kind is StopKind.SIGNAL:
             return _finish(t, run, X.UMLPY_EXIT_SIGNAL, stop.signo, stop.code, stop.addr, 0,
                            stop.trap_no)
-        if kind is StopKind.INTERRUPT:
-            if timer is not None and timer.expired():
-                mm.host.preempt()
+        if in_flight:
+            # A host signal woke the supervisor; stop the context (PREEMPT follows) only
+            # when its slice or its timeout is over.
+            if ((timer is not None and timer.expired())
+                    or (run.deadline is not None and time.monotonic() >= run.deadline)):
+                host.preempt()
             continue
         if kind is StopKind.PREEMPT:
             continue              # the loop top decides: timeout, yield, or go on
@@ -150,6 +183,5 @@ def unprivilege(t, a):
 
 
 FAMILY = [
-    partial("unprivilege", unprivilege, "mm_fd -1 (the caller's UMLPY_PROT_UNPRIV mappings) "
-            "is not implemented yet: EINVAL"),
+    supported("unprivilege", unprivilege),
 ]

@@ -32,7 +32,7 @@ from __future__ import annotations
 import time
 from typing import Protocol
 
-from umlpy.syscalls.args import SysArgs
+from umlpy.abi.sysargs import SysArgs
 
 from .format import fmt_hex, fmt_octal
 from .guest import M64, MAX_ARRAY, failed, fd_text, s32, s64  # noqa: F401  (re-exported)

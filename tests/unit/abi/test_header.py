@@ -28,6 +28,7 @@ def expected() -> dict[str, int]:
     for e in ext.PtraceExt:
         want[e.name] = int(e)
     want["MAP_NOINHERIT"] = ext.MAP_NOINHERIT
+    want["UMLPY_PROT_UNPRIV"] = ext.UMLPY_PROT_UNPRIV
     want["VAS_MAX_NAME_LENGTH"] = ext.VAS_MAX_NAME_LENGTH
     want["UMLPY_MAX_AS_CONTEXTS"] = ext.MAX_AS_CONTEXTS
 

@@ -11,9 +11,7 @@ import types
 import pytest
 
 from umlpy.kernel import aspace
-from umlpy.platform import PLATFORMS, c_platform_available, get_platform
 from umlpy.platform.base import Prot, StopKind
-from umlpy.platform.physmem import PhysMem
 
 PAGE = 4096
 CODE, STACK = 0x400000, 0x600000
@@ -38,25 +36,6 @@ FPU_ACROSS_STUBS = bytes.fromhex(
 def _has_avx():
     with open("/proc/cpuinfo") as f:
         return " avx " in f.read().replace("\n", " ")
-
-
-def _params():
-    out = []
-    for name in PLATFORMS:
-        marks = ()
-        if name == "c" and not c_platform_available():
-            marks = pytest.mark.skip(reason="C shim not built")
-        out.append(pytest.param(name, marks=marks))
-    return out
-
-
-@pytest.fixture(params=_params())
-def plat(request):
-    pm = PhysMem(16 << 20)
-    p = get_platform(request.param, pm)
-    yield p
-    p.close()
-    pm.close()
 
 
 class FakeMM:

@@ -1,6 +1,7 @@
 """Test doubles for mm: a host address space that records and simulates its mappings."""
 
 from umlpy.abi.memory import MMAP_MIN_ADDR, PAGE_SHIFT, PAGE_SIZE, TASK_SIZE
+from umlpy.mm.pagetable import PTE_COW, PTE_FRAME
 from umlpy.platform.base import HostAddressSpace
 
 
@@ -31,6 +32,14 @@ class FakeHostAddressSpace(HostAddressSpace):
                 else:
                     assert vpn in self.mapped, ("mprotect over an unmapped host page", op)
                     self.mapped[vpn] = (op.prot, self.mapped[vpn][1])
+
+    def runs(self):
+        """Maximal runs of ``mapped``: consecutive pages, same prot, contiguous frames."""
+        n = 0
+        for vpn, (prot, off) in self.mapped.items():
+            if self.mapped.get(vpn - 1) != (prot, off - PAGE_SIZE):
+                n += 1
+        return n
 
     def release(self):
         self.release_count += 1
@@ -77,16 +86,30 @@ class FakeFile:
         self.data[off:off + n] = data[:n]
 
 
-def check_consistent(mm):
-    """Flush mm's host and check that host mappings mirror the page table exactly."""
+def check_consistent(mm, exact=True):
+    """Flush mm's host and check its host mappings against the page table.
+
+    Every host-mapped page must be present and mapped at its pte's frame with
+    its effective protection (its VMA's, minus write while COW); with
+    ``exact``, every present page must also be host-mapped (no eviction).
+    The host cache's own model must equal the host's, and its run count the
+    host's real number of maximal runs, within the budget.
+    """
     host = mm.host
     host.flush()
     expected = {}
-    for vpn, frame in mm.pages.items():
+    for vpn, pte in mm.pages.items():
         vma = mm.find_vma(vpn << PAGE_SHIFT)
         assert vma is not None, hex(vpn << PAGE_SHIFT)
         prot = vma.prot & 7
-        if vpn in mm.cow:
+        assert pte & 7 == prot, (hex(vpn << PAGE_SHIFT), pte & 7, prot)
+        if pte & PTE_COW:
             prot &= ~2
-        expected[vpn] = (prot, frame)
-    assert host.mapped == expected
+        expected[vpn] = (prot, pte & PTE_FRAME)
+    if exact:
+        assert host.mapped == expected
+    else:
+        assert all(expected.get(v) == m for v, m in host.mapped.items())
+    cache = mm.hostcache
+    assert {v: (x & 7, x & PTE_FRAME) for v, x in cache.mapped.items()} == host.mapped
+    assert cache.runs == host.runs() <= cache.budget

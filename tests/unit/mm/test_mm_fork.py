@@ -15,8 +15,8 @@ def test_cow_after_fork(mm, frames):
     mm.host.take_ops()
     child = mm.fork(FakeHostAddressSpace())
     assert frames.used_pages == 4
-    f = mm.pages[a >> 12]
-    assert frames.refcount(f) == 2 and child.pages[a >> 12] == f
+    f = mm.frame_of(a >> 12)
+    assert frames.refcount(f) == 2 and child.frame_of(a >> 12) == f
     # Parent lost write on its host mappings; child got read-only maps.
     assert [(o.op, o.length, o.prot) for o in mm.host.take_ops()] == [("protect", 4 * P, 1)]
     assert [(o.op, o.length, o.prot) for o in child.host.take_ops()] == [("map", 4 * P, 1)]
@@ -30,14 +30,14 @@ def test_cow_after_fork(mm, frames):
     assert frames.refcount(f) == 1 and frames.used_pages == 5
     # Parent's page is now its own: the write fault only remaps it writable.
     assert mm.handle_fault(a, 1) is None
-    assert mm.pages[a >> 12] == f
+    assert mm.frame_of(a >> 12) == f
     assert [(o.op, o.prot) for o in mm.host.take_ops()] == [("protect", 3)]
     check_consistent(mm)
     check_consistent(child)
     child.release()
     assert child.host.release_count == 1
     assert frames.used_pages == 4
-    assert all(frames.refcount(x) == 1 for x in mm.pages.values())
+    assert all(frames.refcount(x) == 1 for x in map(mm.frame_of, mm.pages))
     mm.release()
     assert frames.used_pages == 0
 

@@ -73,9 +73,11 @@ def test_map_populate(mm, frames):
 
 
 def test_map_count_limit(mm):
+    # Linux do_mmap refuses only once the count is already above the limit.
     mm.max_map_count = 3
-    for i in range(3):
+    for i in range(4):
         mm.mmap(0, P, i % 2 + 1, ANON)
+    assert len(mm.vmas) == 4
     assert errno_of(mm.mmap, 0, P, 2, ANON) == errno.ENOMEM
 
 
@@ -163,12 +165,12 @@ def test_mremap_move_keeps_frames(mm, frames):
     a = mm.mmap(0x400000, 2 * P, RW, ANON)
     mm.mmap(a + 2 * P, P, RO, ANON | MAP_FIXED)
     mm.write(a, b"A" * P + b"B" * P)
-    before = dict(mm.pages)
+    before = {v: mm.frame_of(v) for v in mm.pages}
     used = frames.used_pages
     b = mm.mremap(a, 2 * P, 8 * P, MREMAP_MAYMOVE)
     assert b != a
     assert frames.used_pages == used                      # no copy
-    moved = sorted(mm.pages[(b >> 12) + i] for i in range(2))
+    moved = sorted(mm.frame_of((b >> 12) + i) for i in range(2))
     assert moved == sorted(before[(a >> 12) + i] for i in range(2))
     assert mm.read(b, 2) == b"AA" and mm.read(b + P, 1) == b"B"
     assert mm.find_vma(a) is None
@@ -256,3 +258,63 @@ def test_maps_text(mm):
     assert lines[1].startswith("00401000-00402000 r--p 00001000 08:02 1234 ")
     assert lines[2] == "00500000-00501000 rw-p 00000000 00:00 0 "
     assert lines[3] == "7ffde000000-7ffde002000 rw-p 00000000 00:00 0".ljust(72) + " [stack]"
+
+
+# --- vm.max_map_count, as Linux's split_vma / do_mmap / mremap ------------
+def test_mprotect_split_at_the_limit(mm):
+    a = mm.mmap(0x10000000, 8 * P, RW, ANON | MAP_FIXED)
+    mm.mmap(0x400000, P, RW, ANON | MAP_FIXED)
+    mm.max_map_count = n = len(mm.vmas)
+    # A middle page needs a split: refused, nothing changed.
+    assert errno_of(mm.mprotect, a + 2 * P, P, RO) == errno.ENOMEM
+    assert len(mm.vmas) == n and mm.find_vma(a + 2 * P).prot == RW
+    # The whole VMA, or a protection it already has: no split, allowed.
+    mm.mprotect(a, 8 * P, RW)
+    mm.mprotect(a, 8 * P, RO)
+    assert mm.find_vma(a).prot == RO and len(mm.vmas) == n
+    check_consistent(mm)
+
+
+def test_mprotect_second_split_fails_keeping_the_first(mm):
+    a = mm.mmap(0x10000000, 8 * P, RW, ANON | MAP_FIXED)
+    mm.max_map_count = len(mm.vmas) + 1
+    assert errno_of(mm.mprotect, a + 2 * P, P, RO) == errno.ENOMEM
+    # Linux: the split at the start stays, the protection did not change.
+    assert spans(mm) == [(a, a + 2 * P, RW), (a + 2 * P, a + 8 * P, RW)]
+
+
+def test_mprotect_merging_into_neighbour_needs_no_split(mm):
+    a = mm.mmap(0x10000000, 2 * P, RO, ANON | MAP_FIXED)
+    mm.mmap(a + 2 * P, 6 * P, RW, ANON | MAP_FIXED)
+    mm.max_map_count = len(mm.vmas)
+    mm.mprotect(a + 2 * P, P, RO)              # joins the read-only VMA before it
+    assert spans(mm) == [(a, a + 3 * P, RO), (a + 3 * P, a + 8 * P, RW)]
+
+
+def test_munmap_and_map_fixed_in_the_middle_at_the_limit(mm):
+    a = mm.mmap(0x10000000, 8 * P, RW, ANON | MAP_FIXED)
+    mm.max_map_count = len(mm.vmas)
+    assert errno_of(mm.munmap, a + 2 * P, P) == errno.ENOMEM
+    assert errno_of(mm.mmap, a + 2 * P, P, RO, ANON | MAP_FIXED) == errno.ENOMEM
+    mm.munmap(a + 6 * P, 2 * P)                # at an edge: no new VMA
+    assert spans(mm)[-1] == (a, a + 6 * P, RW)
+
+
+def test_madvise_dontfork_split_at_the_limit(mm):
+    a = mm.mmap(0x10000000, 8 * P, RW, ANON | MAP_FIXED)
+    mm.max_map_count = len(mm.vmas)
+    assert errno_of(mm.madvise, a + 2 * P, P, MADV.MADV_DONTFORK) == errno.ENOMEM
+    mm.madvise(a + 2 * P, P, MADV.MADV_DONTNEED)   # zaps pages only: no split
+    mm.madvise(a, 8 * P, MADV.MADV_DONTFORK)
+    assert len(mm.vmas) == mm.max_map_count
+
+
+def test_mremap_move_near_the_limit(mm):
+    a = mm.mmap(0x10000000, 2 * P, RW, ANON | MAP_FIXED)
+    mm.mmap(a + 2 * P, P, RO, ANON | MAP_FIXED)           # no room to grow in place
+    mm.max_map_count = len(mm.vmas) + 3
+    assert errno_of(mm.mremap, a, 2 * P, 4 * P, MREMAP_MAYMOVE) == errno.ENOMEM
+    assert errno_of(mm.mremap, a, 2 * P, 2 * P, MREMAP_MAYMOVE | MREMAP_FIXED, 0x20000000) \
+        == errno.ENOMEM
+    mm.max_map_count = len(mm.vmas) + 6
+    assert mm.mremap(a, 2 * P, 4 * P, MREMAP_MAYMOVE) != a

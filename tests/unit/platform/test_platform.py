@@ -17,7 +17,7 @@ import pytest
 
 from umlpy.abi.memory import STUB_CODE
 from umlpy.errors import PlatformError, UmlpyError
-from umlpy.platform import PLATFORMS, c_platform_available, get_platform
+from umlpy.platform import c_platform_available, get_platform
 from umlpy.platform.base import Prot, StopKind
 from umlpy.platform.physmem import PhysMem
 
@@ -43,25 +43,6 @@ LOOP = bytes.fromhex("ebfe")                         # jmp .
 XMM0_ROUND_TRIP = bytes.fromhex(
     "66480f6ec0" "0f05"                              # movq %rax,%xmm0; syscall
     "66480f7ec0" "0f05")                             # movq %xmm0,%rax; syscall
-
-
-def _params():
-    out = []
-    for name in PLATFORMS:
-        marks = ()
-        if name == "c" and not c_platform_available():
-            marks = pytest.mark.skip(reason="C shim not built")
-        out.append(pytest.param(name, marks=marks))
-    return out
-
-
-@pytest.fixture(params=_params())
-def plat(request):
-    pm = PhysMem(16 << 20)
-    p = get_platform(request.param, pm)
-    yield p
-    p.close()
-    pm.close()
 
 
 def new_space(plat, code):

@@ -7,9 +7,9 @@ import pytest
 
 from umlpy.abi.extensions import EXTENSION_NAMES
 from umlpy.abi.syscall_nr import SYSCALL_NAMES
+from umlpy.abi.sysargs import SysArgs, to_u64
 from umlpy.errors import SyscallError
 from umlpy.syscalls import default_table
-from umlpy.syscalls.args import SysArgs, to_u64
 from umlpy.syscalls.table import Row, Support, build_table, enosys, partial, supported
 
 REQUIRED = """write writev read readv pread64 openat close lseek fstat newfstatat statx exit exit_group brk

@@ -1,10 +1,12 @@
 """Typed access to a system call's six arguments, by slot (proot's SYSARG_n).
 
-Registers hold unsigned 64-bit values; handlers read them through these
-accessors so that a sign or width is never guessed twice.
+The x86-64 system-call convention: the arguments are in rdi, rsi, rdx, r10,
+r8 and r9, and the result goes back in rax.  Registers hold unsigned 64-bit
+values; the kernel's dispatcher, the handlers and the tracer read them
+through these accessors so that a sign or width is never guessed twice.
 """
 
-from umlpy.abi.fcntl import AT_FDCWD
+from .fcntl import AT_FDCWD
 
 _M32 = 0xFFFFFFFF
 _M64 = 0xFFFFFFFFFFFFFFFF
