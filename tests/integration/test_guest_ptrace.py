@@ -8,6 +8,7 @@ lines and exit the same way natively and under umlpy.
 """
 
 import os
+import re
 import shutil
 import subprocess
 
@@ -35,3 +36,36 @@ def test_ptracer_native_and_guest_agree(rootfs, platform):
     assert status == 0
     assert b"FAILED" not in out and b"0 failures\n" in out
     assert frames == 0 and live == []
+
+
+def _normalise(text: str) -> list:
+    """strace lines with addresses, pids and the environment size made neutral."""
+    text = re.sub(r"0x[0-9a-f]+", "ADDR", text)
+    text = re.sub(r"/\* \d+ vars \*/", "/* N vars */", text)
+    text = re.sub(r"getrandom\(\"[^\"]*\"", "getrandom(BYTES", text)
+    text = re.sub(r"set_tid_address\(ADDR\)\s+= \d+", "set_tid_address(ADDR) = PID", text)
+    text = re.sub(r"\[pid\s+\d+\]", "[pid N]", text)
+    return [re.sub(r" +", " ", line) for line in text.splitlines()]
+
+
+#: ld.so's early 8 KiB anonymous mmap comes before the libc lookups on the host and after
+#: them under umlpy (a loader difference that umlpy trace shows too, not a ptrace one).
+_LDSO_EARLY_MMAP = "mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = ADDR"
+
+
+@pytest.mark.skipif(shutil.which("strace") is None or not os.path.exists("/usr/bin/strace"),
+                    reason="strace is not installed on this host (apt-get install strace)")
+@pytest.mark.parametrize("program", ["/bin/true"])
+def test_strace_inside_umlpy_prints_what_host_strace_prints(platform, program):
+    from umlpy.api import run
+    host = subprocess.run(["/usr/bin/strace", "-f", program], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env={}, timeout=60)
+    res = run(["/usr/bin/strace", "-f", program], rootfs="/", platform=platform, env={})
+    assert res.status == 0, res.stderr.decode(errors="replace")
+    assert res.stdout == host.stdout
+    guest_lines = _normalise(res.stderr.decode())
+    host_lines = _normalise(host.stderr.decode())
+    assert guest_lines[-1] == "+++ exited with 0 +++"
+    assert sorted(guest_lines) == sorted(host_lines)
+    assert ([ln for ln in guest_lines if ln != _LDSO_EARLY_MMAP]
+            == [ln for ln in host_lines if ln != _LDSO_EARLY_MMAP])

@@ -69,7 +69,7 @@ class Tracee:
 
     __slots__ = ("tracer", "options", "seized", "resume", "stopped", "exit_code", "reported",
                  "siginfo", "eventmsg", "in_syscall", "emulated", "data", "event", "forced_tf",
-                 "sysinfo", "exit_args", "trap_stop", "listening", "dispatching")
+                 "sysinfo", "exit_args", "trap_stop", "listening", "dispatching", "notify")
 
     def __init__(self, tracer, options=0, seized=False):
         self.tracer = tracer           # the tracing Task
@@ -91,6 +91,7 @@ class Tracee:
         self.trap_stop = False         # PTRACE_INTERRUPT / a seized child's first stop
         self.listening = False
         self.dispatching = False       # Kernel.syscall runs the handler itself
+        self.notify = False            # the group-stop ended while stopped: trap again (JOBCTL_TRAP_NOTIFY)
 
 
 class TracerSide:
@@ -322,6 +323,12 @@ def sigcont(k, g):
     woke = False
     for tt in g.tasks:
         tt.pending &= ~bits
+        tr = tt.ptrace
+        if tr is not None and tr.seized and tt.stop is StopAt.GROUP:
+            if tr.listening:
+                _retrap(k, tt)
+            else:
+                tr.notify = True
         if tt.state is TaskState.STOPPED and tt.stop is StopAt.JOB:
             tt.state = TaskState.RUNNABLE
             tt.stop = StopAt.PENDING
@@ -403,10 +410,20 @@ def resume_tracee(k, t, how: Resume, data: int):
 
 
 def listen(k, t):
-    """PTRACE_LISTEN: a tracee in group-stop stays stopped but leaves the ptrace stop."""
+    """PTRACE_LISTEN: a tracee in group-stop stays stopped but leaves the ptrace stop;
+    when the group-stop ends (SIGCONT) it traps again with PTRACE_EVENT_STOP."""
     tr = t.ptrace
     tr.stopped = False
     tr.listening = True
+    if tr.notify:
+        _retrap(k, t)
+
+
+def _retrap(k, t):
+    tr = t.ptrace
+    tr.notify = False
+    code = SIGTRAP | P.PTRACE_EVENT_STOP << 8
+    ptrace_stop(k, t, StopAt.GROUP, code, (SIGTRAP, code, 0, 0, 0))
 
 
 # --- events ---------------------------------------------------------------------
