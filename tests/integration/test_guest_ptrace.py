@@ -69,3 +69,43 @@ def test_strace_inside_umlpy_prints_what_host_strace_prints(platform, program):
     assert sorted(guest_lines) == sorted(host_lines)
     assert ([ln for ln in guest_lines if ln != _LDSO_EARLY_MMAP]
             == [ln for ln in host_lines if ln != _LDSO_EARLY_MMAP])
+
+
+_GDB_PROG = """int f(int a)
+{
+    return a + 1;
+}
+
+int main(void)
+{
+    int x = 41;
+    x = f(x);
+    return x - 42;
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("gdb") is None or shutil.which("gcc") is None,
+                    reason="gdb or gcc is not installed on this host")
+def test_gdb_inside_umlpy_breaks_steps_prints_and_backtraces(platform, guest_bin):
+    """gdb -batch in the guest: a breakpoint (int3 poked into the text), next (single steps
+    and a temporary breakpoint over the call), print and bt (GETREGS, PEEKDATA, xstate)."""
+    from umlpy.api import run
+    # Not under /tmp: the guest's /tmp is its own tmpfs.
+    work = os.path.join(os.path.dirname(guest_bin), "gdbtest-%d" % os.getpid())
+    os.makedirs(work, exist_ok=True)
+    src, prog = os.path.join(work, "g.c"), os.path.join(work, "gprog")
+    with open(src, "w") as f:
+        f.write(_GDB_PROG)
+    subprocess.run(["gcc", "-g", "-O0", "-static", "-o", prog, src], check=True, cwd=work)
+    res = run(["/usr/bin/gdb", "-nx", "-batch", "-ex", "set startup-with-shell off", "-ex", "break main",
+               "-ex", "run", "-ex", "next", "-ex", "next", "-ex", "print x", "-ex", "bt", prog],
+              rootfs="/", platform=platform, env={})
+    shutil.rmtree(work, ignore_errors=True)
+    out = res.stdout.decode(errors="replace")
+    assert res.status == 0, out + res.stderr.decode(errors="replace")
+    lines = [ln for ln in out.splitlines() if ln.strip()]
+    assert lines[0].startswith("Breakpoint 1 at 0x") and lines[0].endswith("file %s, line 8." % src)
+    assert lines[1:] == ["Breakpoint 1, main () at %s:8" % src, "8\t    int x = 41;",
+                         "9\t    x = f(x);", "10\t    return x - 42;", "$1 = 42",
+                         "#0  main () at %s:10" % src]
