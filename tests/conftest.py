@@ -34,7 +34,7 @@ STUB_EXE = os.path.join(REPO, "umlpy", "platform", "umlpy-stub")
 
 #: Programs the integration tests expect in guest_images/build/bin.
 GUEST_PROGRAMS = ("hello", "hello-glibc", "hello-musl", "auxv", "auxv-glibc", "segv", "exit42",
-                  "cat", "getppid_loop", "init", "mmcalls", "minivmm-unpriv",
+                  "cat", "getppid_loop", "init", "mmcalls", "minivmm-unpriv", "minivmm-skas3",
                   "unprivself", "ptracer")
 
 PLATFORMS = ("c", "python")

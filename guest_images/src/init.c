@@ -7,7 +7,7 @@
 
 static const char *const programs[] = {
 	"/bin/hello", "/bin/hello-glibc", "/bin/hello-musl", "/bin/auxv",
-	"/bin/mmcalls", "/bin/minivmm-unpriv", "/bin/unprivself",
+	"/bin/mmcalls", "/bin/minivmm-unpriv", "/bin/minivmm-skas3", "/bin/unprivself",
 };
 
 static void report(const char *path, int status)
