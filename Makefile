@@ -14,7 +14,7 @@ all: install images
 deps:
 	@sh tools/install-deps.sh
 
-$(VENV)/.installed: setup.py csrc/stub.c csrc/shim.c csrc/shim.h csrc/stub_abi.h csrc/shim_build.py
+$(VENV)/.installed: setup.py csrc/stub.c csrc/shim.c csrc/shim.h umlpy/abi/stub_abi.h csrc/shim_build.py
 	@sh tools/install-deps.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --config-settings editable_mode=compat -e '.[test]'

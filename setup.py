@@ -13,6 +13,8 @@ from setuptools import find_packages, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+#: Where stub_abi.h lives: inside the package, which reads it at import (umlpy/abi/stub.py).
+ABI_INCLUDE = os.path.join(HERE, "umlpy", "abi")
 
 STUB_CFLAGS = [
     "-O2", "-Wall", "-ffreestanding", "-fno-stack-protector", "-fno-asynchronous-unwind-tables",
@@ -24,7 +26,7 @@ STUB_CFLAGS = [
 def build_stub(out_path, cc="gcc"):
     """Compile csrc/stub.c into the freestanding stub executable at out_path."""
     src = os.path.join(HERE, "csrc")
-    cmd = [cc, *STUB_CFLAGS, "-Wl,-T," + os.path.join(src, "stub.lds"),
+    cmd = [cc, *STUB_CFLAGS, "-I", ABI_INCLUDE, "-Wl,-T," + os.path.join(src, "stub.lds"),
            "-o", out_path, os.path.join(src, "stub.c")]
     subprocess.check_call(cmd)
 
@@ -56,6 +58,7 @@ setup(
     version="0.1.0",
     description="A hosted virtual machine monitor in the spirit of User-Mode Linux",
     packages=find_packages(include=["umlpy", "umlpy.*"]),
+    package_data={"umlpy.abi": ["stub_abi.h"]},
     python_requires=">=3.10",
     setup_requires=["cffi>=1.15"],
     install_requires=["cffi>=1.15", "pyelftools>=0.29", "psutil>=5.9", "python-ptrace>=0.9.8"],

@@ -1,6 +1,6 @@
 """cffi build script for the C core (``umlpy.platform._shim``), API mode.
 
-The cdef is read from csrc/stub_abi.h and the marked part of csrc/shim.h,
+The cdef is read from umlpy/abi/stub_abi.h and the marked part of csrc/shim.h,
 so the C and Python sides share one declaration of every struct.
 """
 
@@ -10,6 +10,8 @@ import re
 from cffi import FFI
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+#: stub_abi.h is package data: umlpy/abi/stub.py reads it at import.
+ABI_INCLUDE = os.path.join(os.path.dirname(HERE), "umlpy", "abi")
 
 USER_REGS = """
 struct user_regs_struct {
@@ -19,13 +21,13 @@ struct user_regs_struct {
 """
 
 
-def _read(name):
-    with open(os.path.join(HERE, name)) as f:
+def _read(name, where=HERE):
+    with open(os.path.join(where, name)) as f:
         return f.read()
 
 
 def _cdef_text():
-    abi = re.sub(r"/\*.*?\*/", "", _read("stub_abi.h"), flags=re.S)
+    abi = re.sub(r"/\*.*?\*/", "", _read("stub_abi.h", ABI_INCLUDE), flags=re.S)
     abi = re.sub(r"(#define\s+\w+\s+0x[0-9a-fA-F]+)UL", r"\1", abi)
     shim = _read("shim.h")
     shim = shim.split("/* cdef-begin */", 1)[1].split("/* cdef-end */", 1)[0]
@@ -38,7 +40,7 @@ ffibuilder.set_source(
     "umlpy.platform._shim",
     '#include "shim.h"',
     sources=[os.path.join(HERE, "shim.c")],
-    include_dirs=[HERE],
+    include_dirs=[HERE, ABI_INCLUDE],
     extra_compile_args=["-O2", "-Wall"],
 )
 

@@ -6,9 +6,9 @@ that natural x86-64 alignment implies, so a layout is written down once and
 the C side is checked against it by a test (tests/unit/abi/test_header.py).
 
 Field types are ``struct`` codes: a scalar (``"i"``, ``"I"``, ``"q"``,
-``"Q"``, ``"B"``, ...), an array (``"6q"``), explicit padding (``"4x"``), or
-a nested :class:`CStruct`.  Unpacking gives a dict: arrays become tuples,
-nested structs nested dicts.
+``"Q"``, ``"B"``, ...), an array (``"6q"``), explicit padding (``"4x"``), a
+nested :class:`CStruct`, or an array of them (``(CStruct, count)``).
+Unpacking gives a dict: arrays become tuples, nested structs nested dicts.
 """
 
 import re
@@ -32,6 +32,9 @@ class CStruct:
         for fname, ftype in self.fields:
             if isinstance(ftype, CStruct):
                 falign, fsize, count, code = ftype.align, ftype.size, 1, ftype
+            elif isinstance(ftype, tuple):
+                code, count = ftype
+                falign, fsize = code.align, code.size * count
             else:
                 m = _TYPE.match(ftype)
                 if not m:
@@ -47,7 +50,7 @@ class CStruct:
             self.offsets[fname] = off
             self.sizes[fname] = fsize
             if isinstance(code, CStruct):
-                fmt.append(code.format[1:])
+                fmt.append(code.format[1:] * count)
             else:
                 fmt.append("%d%s" % (count, code) if count > 1 else code)
             if code != "x":
@@ -63,27 +66,47 @@ class CStruct:
         self.format = "".join(fmt)
         assert struct.calcsize(self.format) == self.size, self.name
 
+    def _sub(self, head: str) -> "CStruct":
+        """The struct type of field ``head`` (the element type of an array of structs)."""
+        sub = dict(self.fields)[head]
+        return sub[0] if isinstance(sub, tuple) else sub
+
     def offset(self, path: str) -> int:
-        """Offset of a field; nested fields are named ``"info.addr"``."""
+        """Offset of a field; nested fields are named ``"info.addr"`` (in an
+        array of structs, ``"ops.nr"`` is the field of element 0)."""
         head, _, rest = path.partition(".")
         off = self.offsets[head]
         if rest:
-            sub = dict(self.fields)[head]
-            off += sub.offset(rest)
+            off += self._sub(head).offset(rest)
         return off
 
     def field_size(self, path: str) -> int:
         """sizeof of a field (``"info.addr"`` for nested ones)."""
         head, _, rest = path.partition(".")
         if rest:
-            return dict(self.fields)[head].field_size(rest)
+            return self._sub(head).field_size(rest)
         return self.sizes[head]
+
+    def field_format(self, path: str) -> str:
+        """The little-endian ``struct`` format of a scalar field, e.g. ``"<q"``."""
+        head, _, rest = path.partition(".")
+        if rest:
+            return self._sub(head).field_format(rest)
+        ftype = dict(self.fields)[head]
+        m = _TYPE.match(ftype) if isinstance(ftype, str) else None
+        if not m or m.group(1) or m.group(2) == "x":
+            raise ValueError("%s.%s is not a scalar field" % (self.name, head))
+        return "<" + m.group(2)
 
     def _flatten(self, values: dict, out: list):
         for fname, count, code in self._codes:
             v = values.get(fname, 0 if count == 1 else ())
-            if isinstance(code, CStruct):
+            if isinstance(code, CStruct) and count == 1:
                 code._flatten(v or {}, out)
+            elif isinstance(code, CStruct):
+                v = tuple(v) + ({},) * (count - len(v))
+                for elem in v:
+                    code._flatten(elem, out)
             elif count == 1:
                 out.append(v)
             else:
@@ -100,8 +123,10 @@ class CStruct:
     def _build(self, it) -> dict:
         out = {}
         for fname, count, code in self._codes:
-            if isinstance(code, CStruct):
+            if isinstance(code, CStruct) and count == 1:
                 out[fname] = code._build(it)
+            elif isinstance(code, CStruct):
+                out[fname] = tuple(code._build(it) for _ in range(count))
             elif count == 1:
                 out[fname] = next(it)
             else:

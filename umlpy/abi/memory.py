@@ -5,6 +5,8 @@ guest address space (see ``umlpy/platform``); the guest may use everything
 below ``TASK_SIZE``.
 """
 
+from .stub import STUB_CODE, STUB_CODE_SIZE, STUB_DATA, STUB_DATA_SIZE  # noqa: F401  (re-exported)
+
 PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
 PAGE_MASK = ~(PAGE_SIZE - 1)
@@ -16,13 +18,9 @@ HOST_TASK_SIZE = 0x7FFFFFFFF000
 #: Below the 16 GiB window in which Linux puts a new process's stack at random
 #: (and a 4 GiB margin for the stack itself): the stub's text is loaded at a
 #: fixed address after its stack is placed, and must never collide with it.
-STUB_BASE = 0x7FFB00000000
-#: The stub's code (linked here, see csrc/stub.lds).
-STUB_CODE = STUB_BASE
-STUB_CODE_SIZE = 0x10000
-#: The stub's control/data region (mapped from the supervisor's physmem file).
-STUB_DATA = STUB_BASE + 0x100000
-STUB_DATA_SIZE = 0x10000
+#: The stub's code (linked there, see csrc/stub.lds) and its control/data region
+#: (mapped from the supervisor's physmem file) are declared in stub_abi.h.
+STUB_BASE = STUB_CODE
 
 #: What the guest may map: [MMAP_MIN_ADDR, TASK_SIZE).
 TASK_SIZE = STUB_BASE

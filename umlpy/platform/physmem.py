@@ -2,7 +2,7 @@
 
 Offsets [0, frames_size) hold page frames (allocated by ``umlpy.mm.frames``);
 above that, one STUB_DATA_SIZE slot per stub holds its control page and stack.
-Stubs inherit the file as fd ``STUB_PHYSMEM_FD`` and map frames from it with
+Stubs inherit the file as fd ``STUB_PHYSMEM_FD`` (umlpy/abi/stub_abi.h) and map frames from it with
 MAP_SHARED|MAP_FIXED; the supervisor reads and writes guest memory through its
 own mapping (``view``) without a host system call per access.  The file is
 sparse: only touched pages use host memory, and freed frames are given back
@@ -12,10 +12,9 @@ with MADV_REMOVE.
 import mmap
 import os
 
-from umlpy.abi.memory import PAGE_SIZE, STUB_DATA_SIZE
+from umlpy.abi.memory import PAGE_SIZE
+from umlpy.abi.stub import STUB_DATA_SIZE
 
-#: Where a stub finds the physmem file (see csrc/stub.c).
-STUB_PHYSMEM_FD = 3
 #: How many stubs one supervisor may have at once.
 MAX_STUBS = 4096
 

@@ -13,19 +13,32 @@ import signal
 import struct
 import time
 
-from umlpy.abi.memory import STUB_DATA_SIZE
+from umlpy.abi.mman import MAP_FIXED, MAP_SHARED
+from umlpy.abi.stub import STUB_DATA_LAYOUT, STUB_DATA_SIZE, STUB_MAGIC, STUB_MAX_OPS, STUB_OP, STUB_PHYSMEM_FD
+from umlpy.abi.syscall_nr import NR
 from umlpy.errors import PlatformError
 
 from .base import HostAddressSpace
 
 STUB_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "umlpy-stub")
-STUB_MAGIC = 0x62757473796D6C75
-STUB_MAX_OPS = 256
-_HDR = struct.Struct("<QQqqq24x")      # magic, entry_batch, nops, ndone, err
-_OP = struct.Struct("<q6qq")           # nr, args[6], result
-_HOST_NR = {"map": 9, "protect": 10, "unmap": 11}
-_MAP_SHARED_FIXED = 0x01 | 0x10
-STUB_PHYSMEM_FD = 3
+# The control page as umlpy/abi/stub_abi.h lays it out (struct stub_data, struct stub_op).
+_FIELD = {name: (struct.Struct(STUB_DATA_LAYOUT.field_format(name)), STUB_DATA_LAYOUT.offset(name))
+          for name in ("magic", "entry_batch", "nops", "ndone", "err")}
+_OPS_OFF = STUB_DATA_LAYOUT.offset("ops")
+_OP = struct.Struct(STUB_OP.format)
+assert [name for name, _ in STUB_OP.fields] == ["nr", "args", "result"]     # _OP.pack_into's order
+_HOST_NR = {"map": int(NR.mmap), "protect": int(NR.mprotect), "unmap": int(NR.munmap)}
+_MAP_SHARED_FIXED = int(MAP_SHARED | MAP_FIXED)
+
+
+def _get(view, base, name):
+    fmt, off = _FIELD[name]
+    return fmt.unpack_from(view, base + off)[0]
+
+
+def _put(view, base, name, value):
+    fmt, off = _FIELD[name]
+    fmt.pack_into(view, base + off, value)
 
 
 def spawn_stub(physmem, slot: int) -> int:
@@ -53,10 +66,10 @@ class StubAddressSpace(HostAddressSpace):
         self.loaded_ctx = None
 
     def check_started(self):
-        magic, entry, _, _, _ = _HDR.unpack_from(self.physmem.view, self.slot)
-        if magic != STUB_MAGIC:
+        view, base = self.physmem.view, self.slot
+        if _get(view, base, "magic") != STUB_MAGIC:
             raise PlatformError("stub %d did not start (bad control page)" % self.pid)
-        return entry
+        return _get(view, base, "entry_batch")
 
     def _write_ops(self, ops):
         view, base = self.physmem.view, self.slot
@@ -67,13 +80,16 @@ class StubAddressSpace(HostAddressSpace):
                 args = (op.addr, op.length, op.prot, 0, 0, 0)
             else:
                 args = (op.addr, op.length, 0, 0, 0, 0)
-            _OP.pack_into(view, base + _HDR.size + i * _OP.size, _HOST_NR[op.op], *args, 0)
-        struct.pack_into("<qqq", view, base + 16, len(ops), 0, 0)
+            _OP.pack_into(view, base + _OPS_OFF + i * _OP.size, _HOST_NR[op.op], *args, 0)
+        _put(view, base, "nops", len(ops))
+        _put(view, base, "ndone", 0)
+        _put(view, base, "err", 0)
 
     def _check_results(self, ops):
-        _, _, nops, ndone, err = _HDR.unpack_from(self.physmem.view, self.slot)
+        view, base = self.physmem.view, self.slot
+        err = _get(view, base, "err")
         if err:
-            op = ops[ndone]
+            op = ops[_get(view, base, "ndone")]
             raise PlatformError("host %s(%#x, %#x) failed in stub %d: %s"
                                 % (op.op, op.addr, op.length, self.pid, os.strerror(-err)))
 
@@ -101,7 +117,8 @@ class StubAddressSpace(HostAddressSpace):
             self.slot = None
 
 
-assert _HDR.size == 64 and _OP.size == 64 and STUB_DATA_SIZE >= 64 + STUB_MAX_OPS * 64 + 8192
+# The control page leaves the stub at least 8 KiB of stack below STUB_DATA + STUB_DATA_SIZE.
+assert _OP.size == STUB_OP.size and STUB_DATA_SIZE >= STUB_DATA_LAYOUT.size + 8192
 
 
 class SliceTimer:

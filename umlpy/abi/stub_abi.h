@@ -1,10 +1,14 @@
 /*
  * The contract between the supervisor and a stub process: where the stub
- * lives and the layout of its control page.  Shared by csrc/stub.c,
- * csrc/shim.c and (through the cffi cdef and umlpy/abi/memory.py) Python;
- * tests/unit/platform/test_stub_abi.py checks that they agree.
+ * lives and the layout of its control page, declared here once.  Included
+ * by csrc/stub.c and csrc/shim.c; the cffi cdef of the shim is made from it
+ * (csrc/shim_build.py) and Python reads it at import (umlpy/abi/stub.py), so
+ * it ships inside the package.  tests/unit/platform/test_stub_abi.py checks
+ * that gcc, cffi and Python agree on every value, offset and size.
  *
- * Only plain #defines and structs here: cffi parses this file as is.
+ * Only plain integer #defines and structs of integer fields, arrays and
+ * structs here: cffi and umlpy/abi/stub.py parse this file as is.
+ * csrc/stub.lds repeats STUB_CODE as the link address (checked by the test).
  */
 #define STUB_CODE          0x7ffb00000000UL  /* text, linked here (stub.lds): below the
                                                 host's 16 GiB stack randomization window */
