@@ -318,7 +318,13 @@ class Kernel:
             timer.disarm()
         # The hot loop: enum members are compared by identity through module
         # globals (an Enum class attribute lookup costs ~0.2 us each).
-        runq, timers = self.runq, self.timers
+        runq = self.runq
+        # A deterministic run (virtual clock) ends slices by call count only: the wall-clock
+        # alarm then serves just to stop a task that never traps.  Its sleepers' deadlines
+        # are virtual, so they need no alarm either.
+        wall = self.clock is None or not self.clock.virtual
+        timers = self.timers if wall else ()
+        slice_timer = timer if wall else None
         while t.state is _RUNNABLE:
             if (runq or timers) and timer is not None and not timer.armed:
                 # Others wait, now or at a deadline: preempt a task that never traps.
@@ -348,7 +354,7 @@ class Kernel:
             if t.state is _RUNNABLE and (t.pending or group.pending or t.ignored_signals):
                 self.ret_to_user(t)
             if (calls >= TIME_SLICE_CALLS or self.need_resched
-                    or (timer is not None and timer.expired())) and self.others_waiting():
+                    or (slice_timer is not None and slice_timer.expired())) and self.others_waiting():
                 self.need_resched = False
                 return
 
