@@ -8,12 +8,12 @@ so a failing execve returns an errno to a caller that is still intact.
 import errno
 
 from umlpy.abi.fcntl import AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW
+from umlpy.abi.regs import USER_CS, USER_SS
 from umlpy.errors import GuestLoadError, PlatformError, SyscallError
 from umlpy.loader.elf import ElfError, load_elf, parse_elf
 from umlpy.mm.mm import MM
 
 
-USER_CS, USER_SS = 0x33, 0x2B
 MAX_INTERP_DEPTH = 4
 
 

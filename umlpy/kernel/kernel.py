@@ -16,6 +16,7 @@ import os
 import select
 import time
 
+from umlpy.abi.errno_tab import Errno
 from umlpy.abi.syscall_nr import NR
 from umlpy.abi.sysargs import SysArgs
 from umlpy.abi.wait import WNOHANG, WNOWAIT
@@ -28,9 +29,7 @@ from . import signals as sigs
 from .task import Task, TaskState, ThreadGroup
 
 _M64 = (1 << 64) - 1
-EINTR = 4
-ECHILD = 10
-USER_CS, USER_DS = 0x33, 0x2B
+EINTR, ECHILD = Errno.EINTR, Errno.ECHILD
 #: How many slow-path system calls a task runs before others get the CPU.
 TIME_SLICE_CALLS = 64
 #: How long a task may run without trapping while others wait (seconds).
