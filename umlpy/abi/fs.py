@@ -43,3 +43,9 @@ X_OK = ACCESS.X_OK
 
 #: Longest path the kernel accepts, the NUL included (uapi ``linux/limits.h``).
 PATH_MAX = 4096
+#: Longest extended-attribute name (uapi ``linux/limits.h``).
+XATTR_NAME_MAX = 255
+#: Most iovecs one readv/writev takes (uapi ``linux/uio.h`` UIO_MAXIOV).
+IOV_MAX = 1024
+#: Most bytes one read/write transfers: INT_MAX rounded down to a page (``linux/fs.h`` MAX_RW_COUNT).
+MAX_RW_COUNT = 0x7FFFF000

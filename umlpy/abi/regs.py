@@ -22,4 +22,10 @@ USER_REGS = CStruct("user_regs_struct", [(name, "Q") for name in USER_REGS_FIELD
 #: Registers holding syscall arguments 1..6, in order (SYSARG_1 .. SYSARG_6).
 SYSCALL_ARG_REGS = ("rdi", "rsi", "rdx", "r10", "r8", "r9")
 
+#: 64-bit user code and data/stack segment selectors (arch/x86/include/asm/segment.h
+#: ``__USER_CS``, ``__USER_DS``), what cs and ss hold in a 64-bit task.
+USER_CS = 0x33
+USER_DS = 0x2B
+USER_SS = USER_DS
+
 assert USER_REGS.size == USER_REGS_SIZE == 216

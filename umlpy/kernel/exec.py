@@ -8,6 +8,7 @@ so a failing execve returns an errno to a caller that is still intact.
 import errno
 
 from umlpy.abi.fcntl import AT_EMPTY_PATH, AT_SYMLINK_NOFOLLOW
+from umlpy.abi.regs import USER_CS, USER_SS
 from umlpy.errors import GuestLoadError, SyscallError
 from umlpy.loader.elf import ElfError, load_elf, parse_elf
 
@@ -16,7 +17,6 @@ from . import ptrace as kptrace
 from .restart import REGS_SET
 
 
-USER_CS, USER_SS = 0x33, 0x2B
 MAX_INTERP_DEPTH = 4
 
 

@@ -15,7 +15,7 @@ from . import ptrace as kptrace
 from .restart import REGS_SET
 
 
-from umlpy.abi.clone import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS,
+from umlpy.abi.clone import (CSIGNAL, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS,
                               CLONE_NAMESPACES as _NAMESPACES, CLONE_NEWUSER, CLONE_PARENT,
                               CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD,
                               CLONE_VFORK, CLONE_VM)
@@ -67,7 +67,7 @@ def do_clone(t, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
         group = k.new_group(parent_group, t.group.creds.copy(), handlers, rlimits)
         group.pgid, group.sid = t.group.pgid, t.group.sid
         group.exe, group.cmdline, group.umask = t.group.exe, t.group.cmdline, t.group.umask
-        group.exit_signal = flags & 0xFF
+        group.exit_signal = flags & CSIGNAL
         tid = group.tgid
     child = k.new_task(tid, group, ctx, mm, files, fs)
     child.sigmask = t.sigmask

@@ -42,7 +42,6 @@ from .restart import REGS_SET, RestartBlock
 from .task import Task, TaskState, ThreadGroup
 
 _M64 = (1 << 64) - 1
-USER_CS, USER_DS = 0x33, 0x2B
 #: How many slow-path system calls a task runs before others get the CPU.
 TIME_SLICE_CALLS = 64
 #: How long a task may run without trapping while others wait (seconds).

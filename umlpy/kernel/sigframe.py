@@ -10,7 +10,8 @@ code's vector registers.
 
 import struct
 
-from umlpy.abi.signal import SA, SIGINFO_SIZE
+from umlpy.abi.regs import USER_CS, USER_SS
+from umlpy.abi.signal import SA, SIGINFO_SIZE, SS_DISABLE, SS_ONSTACK
 from umlpy.errors import SyscallError
 
 from . import signals as sigs
@@ -28,8 +29,6 @@ FRAME_SIZE = 8 + UCONTEXT_SIZE + SIGINFO_SIZE
 UC_SIGMASK_OFFSET = _UC_HEAD.size + _SIGCONTEXT.size
 assert _SIGCONTEXT.size == 256 and UCONTEXT_SIZE == 304
 _EFLAGS_USER = 0x50DD5   # CF PF AF ZF SF TF DF OF NT RF AC: what sigreturn may change
-USER_CS, USER_SS = 0x33, 0x2B
-SS_ONSTACK, SS_DISABLE = 1, 2
 
 
 def pack_siginfo(signo: int, code: int, addr: int = 0, pid: int = 0, status: int = 0, uid: int = 0) -> bytes:

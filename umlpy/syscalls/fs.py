@@ -8,7 +8,13 @@ ENAMETOOLONG; unreadable pointers give EFAULT (raised by ``mm``).
 import errno
 import struct
 
-from umlpy.abi.fcntl import AT_FDCWD
+from umlpy.abi.fcntl import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUNT, AT_REMOVEDIR, AT_SYMLINK_FOLLOW,
+                             AT_SYMLINK_NOFOLLOW, F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD,
+                             F_GETFL, F_GETLK, F_GETOWN, F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETOWN,
+                             F_SETPIPE_SZ, O_ACCMODE, O_CLOEXEC, O_NONBLOCK, F)
+from umlpy.abi.fs import IOV_MAX, PATH_MAX, XATTR_NAME_MAX
+from umlpy.abi.fs import MAX_RW_COUNT as MAX_RW
+from umlpy.abi.signal import Sig
 from umlpy.abi.time import UTIME_NOW, UTIME_OMIT
 from umlpy.errors import SyscallError
 from umlpy.kernel.restart import RestartBlock
@@ -18,19 +24,8 @@ from umlpy.fs.pipe import make_pipe
 from .table import partial, supported
 
 E = SyscallError
-PATH_MAX = 4096
-IOV_MAX = 1024
-O_CLOEXEC = 0o2000000
-O_NONBLOCK = 0o4000
-O_ACCMODE = 3
-AT_SYMLINK_NOFOLLOW = 0x100
-AT_REMOVEDIR = 0x200
-AT_SYMLINK_FOLLOW = 0x400
-AT_EACCESS = 0x200
-AT_EMPTY_PATH = 0x1000
-AT_NO_AUTOMOUNT = 0x800
-MAX_RW = 0x7FFFF000
-SIGPIPE = 13
+SIGPIPE = Sig.SIGPIPE
+F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = F.F_OFD_GETLK, F.F_OFD_SETLK, F.F_OFD_SETLKW
 
 
 def _path(t, ptr) -> bytes:
@@ -271,13 +266,6 @@ def dup3(t, a):
     return t.files.dup3(a.fd(0), a.fd(1), flags)
 
 
-F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
-F_GETLK, F_SETLK, F_SETLKW = 5, 6, 7
-F_SETOWN, F_GETOWN = 8, 9
-F_DUPFD_CLOEXEC = 1030
-F_GETPIPE_SZ, F_SETPIPE_SZ = 1032, 1031
-F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = 36, 37, 38
-F_ADD_SEALS, F_GET_SEALS = 1033, 1034
 
 
 def fcntl(t, a):
@@ -674,7 +662,6 @@ def utimensat(t, a):
 
 
 # --- extended attributes: none are stored ------------------------------------------------
-XATTR_NAME_MAX = 255
 
 
 def _xattr_name(t, ptr):

@@ -6,6 +6,7 @@ arguments and resolve the fd of a file mapping.
 
 import errno
 
+from umlpy.abi.fcntl import O_ACCMODE as _O_ACCMODE
 from umlpy.abi.mman import MAP_ANONYMOUS, MAP_TYPE, PROT_EXEC, PROT_READ, PROT_WRITE
 from umlpy.errors import SyscallError
 from umlpy.fs.mapping import FileMapping
@@ -13,7 +14,6 @@ from umlpy.fs.mapping import FileMapping
 from .table import partial, supported
 
 E = SyscallError
-_O_ACCMODE = 3
 
 
 def brk(t, a):

@@ -16,6 +16,7 @@ import psutil
 import pytest
 
 from umlpy.abi.memory import STUB_CODE
+from umlpy.abi.regs import USER_CS, USER_SS
 from umlpy.errors import PlatformError, UmlpyError
 from umlpy.platform import c_platform_available, get_platform
 from umlpy.platform.base import Prot, StopKind
@@ -27,7 +28,6 @@ RODATA = 0x500000        # a read-only page (physmem offset PAGE)
 STACK = 0x600000         # two stack pages (physmem offset 2*PAGE)
 UNMAPPED = 0x10000000
 ENOSYS_RET = (1 << 64) - errno.ENOSYS
-USER_CS, USER_SS = 0x33, 0x2B   # x86-64 Linux __USER_CS / __USER_DS
 
 # Hand-assembled snippets.
 SYSCALL = bytes.fromhex("0f05")
