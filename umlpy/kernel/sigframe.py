@@ -11,6 +11,7 @@ code's vector registers.
 import struct
 
 from umlpy.abi.regs import USER_CS, USER_SS
+from umlpy.abi.ptrace import FLAG_MASK
 from umlpy.abi.signal import SA, SIGINFO_SIZE, SS_DISABLE, SS_ONSTACK
 from umlpy.errors import SyscallError
 
@@ -28,7 +29,7 @@ FRAME_SIZE = 8 + UCONTEXT_SIZE + SIGINFO_SIZE
 #: Where uc_sigmask lies from the ucontext's start (what rsp points at in rt_sigreturn).
 UC_SIGMASK_OFFSET = _UC_HEAD.size + _SIGCONTEXT.size
 assert _SIGCONTEXT.size == 256 and UCONTEXT_SIZE == 304
-_EFLAGS_USER = 0x50DD5   # CF PF AF ZF SF TF DF OF NT RF AC: what sigreturn may change
+_EFLAGS_USER = FLAG_MASK   # CF PF AF ZF SF TF DF OF NT RF AC: what sigreturn may change
 
 
 def pack_siginfo(signo: int, code: int, addr: int = 0, pid: int = 0, status: int = 0, uid: int = 0) -> bytes:

@@ -16,7 +16,8 @@ import stat as _stat
 import struct
 
 from umlpy.abi import extensions as X
-from umlpy.abi.regs import USER_REGS, USER_REGS_FIELDS
+from umlpy.abi.ptrace import FLAG_MASK as _EFLAGS_USER   # what a register load may change
+from umlpy.abi.regs import USER_CS, USER_REGS, USER_REGS_FIELDS, USER_SS
 from umlpy.abi.sysargs import SysArgs
 from umlpy.abi.syscall_nr import NR
 from umlpy.abi.stat import Stat
@@ -30,9 +31,6 @@ from .table import partial, supported
 
 E = SyscallError
 _M64 = (1 << 64) - 1
-USER_CS, USER_SS = 0x33, 0x2B
-#: eflags bits a guest may set through a register load (as ptrace's FLAG_MASK).
-_EFLAGS_USER = 0x50DD5
 
 #: Calls that cannot run "in another address space": they would leave it, replace it,
 #: or make a task that lives there.
