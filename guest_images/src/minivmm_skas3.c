@@ -27,36 +27,13 @@
 
 #include "umlpy.h"
 
-#define CODE_ADDR  0x10000000UL
-#define STACK_ADDR 0x20000000UL
-#define STACK_SIZE 0x10000UL
-#define FAULT_ADDR 0x30000000UL
+#define MINIVMM_GREETING "  hello from the SKAS3 guest"
+#include "minivmm_guest.h"
 
-/* The same guest program as minivmm-unpriv's. */
-extern const char guest_start[], guest_end[];
-__asm__(
-    ".pushsection .rodata\n"
-    "guest_start:\n"
-    "  mov $3, %r12d\n"
-    "1:lea msg(%rip), %rsi\n"
-    "  mov $1, %edi\n"
-    "  mov $msg_len, %edx\n"
-    "  mov $1, %eax\n"
-    "  syscall\n"
-    "  dec %r12d\n"
-    "  jnz 1b\n"
-    "  mov $39, %eax\n"
-    "  syscall\n"
-    "  mov %rax, %r13\n"
-    "  mov $0x30000000, %rbx\n"
-    "  mov (%rbx), %rdi\n"
-    "  mov $60, %eax\n"
-    "  syscall\n"
-    "  ud2\n"
-    "msg: .ascii \"  hello from the SKAS3 guest\\n\"\n"
-    "  msg_len = . - msg\n"
-    "guest_end:\n"
-    ".popsection\n");
+#define CODE_ADDR  MINIVMM_CODE_ADDR
+#define STACK_ADDR MINIVMM_STACK_ADDR
+#define STACK_SIZE MINIVMM_STACK_SIZE
+#define FAULT_ADDR MINIVMM_FAULT_ADDR
 
 static int fail(const char *what)
 {

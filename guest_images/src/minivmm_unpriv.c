@@ -22,37 +22,13 @@
 
 #include "umlpy.h"
 
-#define CODE_ADDR  0x10000000UL
-#define STACK_ADDR 0x20000000UL
-#define STACK_SIZE 0x10000UL
-#define FAULT_ADDR 0x30000000UL
+#define MINIVMM_GREETING "  hello from the unprivileged guest"
+#include "minivmm_guest.h"
 
-/* The guest: three writes of its greeting (the count and the pid are in the text's
- * last line), a load from an unmapped page (the VMM maps it and resumes), exit(7). */
-extern const char guest_start[], guest_end[];
-__asm__(
-    ".pushsection .rodata\n"
-    "guest_start:\n"
-    "  mov $3, %r12d\n"
-    "1:lea msg(%rip), %rsi\n"
-    "  mov $1, %edi\n"
-    "  mov $msg_len, %edx\n"
-    "  mov $1, %eax\n"            /* write(1, msg, len) */
-    "  syscall\n"
-    "  dec %r12d\n"
-    "  jnz 1b\n"
-    "  mov $39, %eax\n"           /* getpid() */
-    "  syscall\n"
-    "  mov %rax, %r13\n"
-    "  mov $0x30000000, %rbx\n"
-    "  mov (%rbx), %rdi\n"        /* faults once: the VMM maps a page holding 7 */
-    "  mov $60, %eax\n"           /* exit(7) */
-    "  syscall\n"
-    "  ud2\n"
-    "msg: .ascii \"  hello from the unprivileged guest\\n\"\n"
-    "  msg_len = . - msg\n"
-    "guest_end:\n"
-    ".popsection\n");
+#define CODE_ADDR  MINIVMM_CODE_ADDR
+#define STACK_ADDR MINIVMM_STACK_ADDR
+#define STACK_SIZE MINIVMM_STACK_SIZE
+#define FAULT_ADDR MINIVMM_FAULT_ADDR
 
 static long indirect(int mm, long nr, long a0, long a1, long a2, long a3, long a4, long a5)
 {
