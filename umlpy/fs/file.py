@@ -21,6 +21,7 @@ import os
 
 from umlpy.abi import stat as st
 from umlpy.abi.fcntl import SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET
+from umlpy.abi.poll import POLLERR, POLLHUP, POLLIN, POLLOUT  # noqa: F401  (fs's files use them)
 from umlpy.errors import SyscallError
 from umlpy.waiter import WouldBlock  # noqa: F401  (raised by files that must wait)
 
@@ -36,7 +37,6 @@ MAX_LFS_FILESIZE = (1 << 63) - 1
 # Linux caps one read/write at MAX_RW_COUNT (INT_MAX & PAGE_MASK).
 MAX_RW_COUNT = 0x7FFFF000
 
-POLLIN, POLLOUT, POLLERR, POLLHUP = 0x1, 0x4, 0x8, 0x10
 
 
 class File:

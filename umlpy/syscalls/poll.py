@@ -10,6 +10,8 @@ those runs.
 import errno
 import struct
 
+from umlpy.abi.poll import (FD_SETSIZE, NFDS_MAX, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT,
+                            POLLPRI, POLLRDNORM, POLLWRNORM)
 from umlpy.errors import SyscallError
 from umlpy.kernel.restart import RestartBlock
 from umlpy.waiter import WouldBlock
@@ -17,12 +19,8 @@ from umlpy.waiter import WouldBlock
 from .table import supported
 
 E = SyscallError
-POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
-POLLRDNORM, POLLRDBAND, POLLWRNORM, POLLWRBAND = 0x40, 0x80, 0x100, 0x200
 _ALWAYS = POLLERR | POLLHUP | POLLNVAL
 _POLLFD = struct.Struct("<ihh")
-FD_SETSIZE = 1024
-NFDS_MAX = 1 << 20
 
 
 def _revents(f, events: int) -> int:

@@ -11,6 +11,7 @@ import struct
 from umlpy.abi.wait import (WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WSTOPPED, WUNTRACED,
                              __WALL as _WALL, __WCLONE as _WCLONE, __WNOTHREAD as _WNOTHREAD)
 
+from umlpy.abi.rseq import ID_NOCHANGE, RSEQ_FLAG_UNREGISTER, RSEQ_SIZE
 from umlpy.errors import SyscallError
 from umlpy.kernel import exec as kexec
 from umlpy.kernel import fork as kfork
@@ -92,7 +93,7 @@ def setgroups(t, a):
     return 0
 
 
-_NOCHANGE = 0xFFFFFFFF
+_NOCHANGE = ID_NOCHANGE
 
 
 def _set_ids(t, kind, r, e, s):
@@ -235,8 +236,6 @@ def get_robust_list(t, a):
     return 0
 
 
-RSEQ_SIZE = 32
-RSEQ_FLAG_UNREGISTER = 1
 
 
 def rseq(t, a):

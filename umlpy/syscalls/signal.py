@@ -4,6 +4,7 @@ import errno
 import struct
 
 from umlpy.abi.signal import NSIG
+from umlpy.abi.signal import MINSIGSTKSZ, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SS_DISABLE, SS_ONSTACK
 from umlpy.errors import SyscallError
 from umlpy.waiter import WouldBlock
 from umlpy.kernel import signals as sigs
@@ -13,9 +14,6 @@ from .table import partial, supported
 
 E = SyscallError
 _KSA = struct.Struct("<QQQQ")     # handler, flags, restorer, mask
-SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
-SS_ONSTACK, SS_DISABLE = 1, 2
-MINSIGSTKSZ = 2048
 
 
 def rt_sigaction(t, a):
