@@ -58,7 +58,13 @@ class VFS:
         self.tmp = new_tmpfs(DEV_TMP, parent=self.root)
         self.dev = new_devfs(self.root, console, random_bytes or _default_random_bytes)
         self.procfs = ProcFS(proc, self.root, self.mounts_text, mem_total_kb)
-        self.mounts = {b"/proc": self.procfs.root, b"/dev": self.dev, b"/tmp": self.tmp}
+        self.mounts = {b"/proc": self.procfs.root, b"/dev": self.dev}
+        # A guest root image gets a /tmp of its own; when the guest's root is the host's,
+        # its /tmp is the host's under the overlay (read-through, writes stay in the guest),
+        # so host programs find the files they were given there (DESIGN.md, "Guest files").
+        self.host_root = self.rootfs == b"/"
+        if not self.host_root:
+            self.mounts[b"/tmp"] = self.tmp
         for path, node in self.mounts.items():
             self.root.children[path[1:]] = node
         self._mount_roots = {id(n) for n in self.mounts.values()} | {id(self.root)}
@@ -68,7 +74,7 @@ class VFS:
         return ("/dev/root / overlay rw,relatime 0 0\n"
                 "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
                 "devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0\n"
-                "tmpfs /tmp tmpfs rw,nosuid,nodev,relatime 0 0\n")
+                + ("" if self.host_root else "tmpfs /tmp tmpfs rw,nosuid,nodev,relatime 0 0\n"))
 
     def _root_of(self, caller):
         return caller.root if caller.root is not None else self.root
