@@ -78,6 +78,15 @@ int main(void)
         return fail("the child's first stop");
     if (ptrace(PTRACE_SWITCH_MM, child, 0, (void *)(long)mm))
         return fail("PTRACE_SWITCH_MM");
+    /* The child's LDT, kept by its mm: written and read back through PTRACE_LDT. */
+    unsigned int desc[4] = {1, 0x1000, 0xff, 1};   /* entry 1, base, limit, seg_32bit */
+    unsigned char ldt[16];
+    struct ptrace_ldt pl = {0x11, desc, sizeof desc};
+    if (ptrace(PTRACE_LDT, child, 0, &pl))
+        return fail("PTRACE_LDT write");
+    pl = (struct ptrace_ldt){0, ldt, sizeof ldt};
+    if (ptrace(PTRACE_LDT, child, 0, &pl) != (long)sizeof ldt || ldt[8] != 0xff || ldt[11] != 0x10)
+        return fail("PTRACE_LDT read back");
     struct user_regs_struct r;
     if (ptrace(PTRACE_GETREGS, child, 0, &r))
         return fail("PTRACE_GETREGS");

@@ -21,6 +21,7 @@ from umlpy.kernel import signals as sigs
 from umlpy.kernel.sigframe import pack_siginfo
 from umlpy.kernel.task import TaskState
 
+from .ldt import ldt_op
 from .mmext import load_user_regs, mm_of_fd, pack_user_regs
 from .table import partial
 
@@ -314,6 +315,10 @@ def ptrace(t, a):
                                                      "trap_no": trap_no})
         t.mm.write(data, raw)
         return 0
+    if req == X.PTRACE_LDT:
+        # SKAS3: modify_ldt on the tracee's mm, its buffer in the tracer's memory.
+        ld = X.PTRACE_LDT_STRUCT.unpack(t.mm.read(data, X.PTRACE_LDT_STRUCT.size))
+        return ldt_op(target.mm, t.mm, ld["func"], ld["ptr"], ld["bytecount"])
     if req == X.PTRACE_SWITCH_MM:
         aspace.switch_mm(target, mm_of_fd(t, a.fd(3)))
         return 0
