@@ -131,11 +131,6 @@ class Kernel:
         return Caller(pid=t.group.tgid, uid=c.uid, gid=c.gid, euid=c.euid, egid=c.egid,
                       groups=c.groups, cwd=t.fs.cwd, root=t.fs.root, umask=t.fs.umask)
 
-    @property
-    def tracer(self):
-        """The attached tracer, or None."""
-        return self.hooks if self.tracing else None
-
     def yield_cpu(self, t: Task):
         self.need_resched = True
 

@@ -142,9 +142,6 @@ def mm_indirect(t, a):
     nr = call["nr"]
     if nr in _NOT_INDIRECT:
         raise E(errno.EINVAL)
-    if mm is t.mm:
-        row = t.kernel.table.lookup(nr)
-        return row.handler(t, SysArgs(tuple(v & _M64 for v in call["args"])))
     return _run_in(t, mm, nr, call["args"])
 
 
