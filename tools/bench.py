@@ -305,6 +305,11 @@ def main():
         tracer, grnd, faults = build(tmp)
         loop = os.path.join(BIN, "getppid_loop")
         umlpy = [PY, "-m", "umlpy", "run"]
+        if os.environ.get("BENCH_ONLY"):
+            print("targets")
+            for label, ok, measured in run_sections(tmp, umlpy):
+                print("  %s  %-52s %s" % ("n/a " if ok is None else "PASS" if ok else "MISS", label, measured))
+            return 0
 
         # 1 and 2: per-call loops, measured in interleaved rounds ---------------
         def installed(prefix):
@@ -429,6 +434,9 @@ def main():
         # 4. the address-space extensions, timed inside the guest (mmbench) -----------
         ext = address_space_rows(umlpy)
 
+        # 5. sections of their own: tools/bench_*.py ---------------------------------
+        extra_targets = run_sections(tmp, umlpy)
+
     # 4. targets ------------------------------------------------------------------------
     print("targets")
 
@@ -469,9 +477,39 @@ def main():
         target("create_mm < fork (%s)" % plat, None if cm is None or fk is None else cm < fk,
                "%s vs %s us" % (fmt_us(cm), fmt_us(fk)) if cm is not None and fk is not None
                else "not measured")
+    for label, ok, measured in extra_targets:
+        target(label, ok, measured)
     print()
     print("bench: %.0f s; load avg at end %.2f" % (time.perf_counter() - t_start, os.getloadavg()[0]))
     return 0
+
+
+def run_sections(tmp, umlpy):
+    """Run every ``tools/bench_*.py`` section; return their targets.
+
+    A section is a module with ``section(bench, tmp, umlpy) -> [(label, ok, measured)]``:
+    it prints its own table (with the helpers of this module, passed as ``bench``)
+    and returns targets (``ok`` None when not measured).  ``BENCH_ONLY=a,b`` runs
+    only the sections named (``bench_a.py``, ``bench_b.py``) and skips the rest
+    of this file's tables, for a quick look at one area.
+    """
+    import glob
+    import importlib.util
+    only = [s for s in os.environ.get("BENCH_ONLY", "").split(",") if s]
+    targets = []
+    for path in sorted(glob.glob(os.path.join(TOOLS, "bench_*.py"))):
+        name = os.path.basename(path)[len("bench_"):-3]
+        if only and name not in only:
+            continue
+        spec = importlib.util.spec_from_file_location("bench_" + name, path)
+        mod = importlib.util.module_from_spec(spec)
+        try:
+            spec.loader.exec_module(mod)
+            targets.extend(mod.section(sys.modules[__name__], tmp, umlpy) or [])
+        except Failed as e:
+            print("section %s failed: %s" % (name, e))
+            print()
+    return targets
 
 
 #: mmbench rows: name -> what it measures.
