@@ -31,12 +31,15 @@ demo: install images
 	$(VENV)/bin/umlpy run
 
 test: install images
+	@sh tools/install-deps.sh test
 	$(PY) -m pytest $(PYTEST_ARGS) tests
 
 test-fast: install images
+	@sh tools/install-deps.sh test
 	$(PY) -m pytest $(PYTEST_ARGS) -m "not slow" tests
 
 bench: install images
+	@sh tools/install-deps.sh bench
 	$(PY) tools/bench.py
 
 clean:

@@ -1,7 +1,13 @@
 #!/bin/sh
-# Installs the Debian packages umlpy needs to build (gcc, make, musl-gcc for
-# the guest images, python3-venv), if they are missing.  Uses apt-get as
-# root, or sudo when available; otherwise says what to install.
+# Installs the Debian/Ubuntu packages umlpy needs, if they are missing.  Uses
+# apt-get as root, or sudo when available; otherwise says what to install.
+#
+#   install-deps.sh          what umlpy needs to build (gcc, make, musl-gcc for
+#                            the guest images, python3-venv, python3-dev)
+#   install-deps.sh test     that, plus the host programs the tests compare
+#                            umlpy with (strace, gdb, busybox, CPython's test suite...)
+#   install-deps.sh bench    that, plus the peers `make bench` runs beside umlpy
+#                            (proot, qemu-user, User-Mode Linux)
 set -e
 need=""
 command -v gcc >/dev/null 2>&1 || need="$need gcc libc6-dev"
@@ -9,8 +15,21 @@ command -v musl-gcc >/dev/null 2>&1 || need="$need musl-tools"
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || need="$need python3-venv"
 python3 -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
     >/dev/null 2>&1 || need="$need python3-dev"
+
+# Packages wanted for a purpose, added when dpkg does not know them (and the
+# distribution has them: a name apt-cache cannot find is left out).
+want() {
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need="$need $p"
+    done
+}
+case "${1:-build}" in
+    build) ;;
+    test)  want strace gdb busybox-static procps curl socat python3 libpython3.11-testsuite ;;
+    bench) want strace proot qemu-user user-mode-linux ;;
+    *) echo "usage: install-deps.sh [build|test|bench]" >&2; exit 2 ;;
+esac
 [ -z "$need" ] && exit 0
-echo "umlpy: installing Debian packages:$need"
 if [ "$(id -u)" = 0 ]; then
     SUDO=""
 elif command -v sudo >/dev/null 2>&1; then
@@ -21,5 +40,11 @@ else
 fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
+avail=""
+for p in $need; do
+    if apt-cache show "$p" >/dev/null 2>&1; then avail="$avail $p"; else echo "umlpy: no package $p here; going on without it" >&2; fi
+done
+[ -z "$avail" ] && exit 0
+echo "umlpy: installing packages:$avail"
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq $need >/dev/null
+$SUDO apt-get install -y -qq $avail >/dev/null
