@@ -220,6 +220,10 @@ class Console(File):
             ev |= POLLIN
         return ev
 
+    def host_fds(self):
+        io = self.io
+        return (io.read_fd,) if io._input is None and io.read_fd is not None else ()
+
     def reopen(self, flags, caller):
         return Console(self.io, flags, self.path)
 

@@ -34,7 +34,10 @@ def console_stat() -> st.Stat:
 
 class CharDevFile(File):
     """Base of the memory devices: reads/writes ignore the position and
-    lseek succeeds and reports 0, as on Linux."""
+    lseek succeeds and reports 0, as on Linux (which gives them no ->poll:
+    epoll refuses them)."""
+
+    pollable = False
 
     def read(self, n):
         self.check_readable()
@@ -80,9 +83,10 @@ class FullFile(ZeroFile):
 
 
 class RandomFile(CharDevFile):
-    def __init__(self, inode, flags, path, random_bytes):
+    def __init__(self, inode, flags, path, random_bytes, pollable=False):
         super().__init__(inode, flags, path)
         self._random_bytes = random_bytes
+        self.pollable = pollable      # /dev/random has ->poll, /dev/urandom not
 
     def read_at(self, off, n):
         return self._random_bytes(n)
@@ -115,7 +119,7 @@ def new_devfs(parent, console_io, random_bytes) -> MemDir:
     dev(b"null", RDEV_NULL, lambda n, f, c, p: NullFile(n, f, p))
     dev(b"zero", RDEV_ZERO, lambda n, f, c, p: ZeroFile(n, f, p))
     dev(b"full", RDEV_FULL, lambda n, f, c, p: FullFile(n, f, p))
-    dev(b"random", RDEV_RANDOM, lambda n, f, c, p: RandomFile(n, f, p, random_bytes))
+    dev(b"random", RDEV_RANDOM, lambda n, f, c, p: RandomFile(n, f, p, random_bytes, pollable=True))
     dev(b"urandom", RDEV_URANDOM, lambda n, f, c, p: RandomFile(n, f, p, random_bytes))
 
     def open_console(node, flags, caller, path):

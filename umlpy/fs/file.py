@@ -12,6 +12,35 @@ text, for /proc), plus the devices, pipes and console in their modules.
 ioctl takes a ``mem`` object with ``read(addr, n) -> bytes`` and
 ``write(addr, data)`` so an ioctl can copy in and out of guest memory without
 fs knowing about mm.
+
+Readiness (what poll, select, epoll and blocking calls rely on; sockets follow
+the same contract):
+
+- ``poll() -> mask``: the events ready right now (``umlpy.abi.poll`` bits:
+  POLLIN, POLLOUT, POLLPRI, POLLERR, POLLHUP, POLLRDHUP...).  It must not
+  block and has no side effect.
+- ``waitq``: a :class:`~umlpy.waiter.Queue` notified whenever ``poll()`` may
+  have changed, with the events that may have become true as the mask
+  (``notify(POLLIN | POLLRDNORM)`` after data arrives, ``notify(POLLOUT |
+  POLLWRNORM)`` after room was made, ``notify(POLLHUP | ...)`` on hang-up;
+  ``notify()`` with no mask when unsure).  epoll's edge-triggered mode
+  counts each notification whose mask meets an item's events as one edge,
+  so a file must not notify when nothing changed.  None: poll() never
+  changes (regular files, always ready).
+- ``host_fds()``: host fds whose readability changes ``poll()`` without any
+  notification (the console reading the host's stdin); waiters also wait on
+  the kernel's host-fd queue for each.
+- ``pollable``: False for files epoll refuses (EPERM), as Linux's files
+  without a ``->poll`` (regular files, directories, /dev/null).
+- ``watchers``: the epoll items watching this description (managed by
+  :mod:`umlpy.fs.epoll`); the last ``put_ref`` removes them, as Linux's
+  eventpoll_release does when a struct file goes away.
+
+A blocking operation raises :class:`~umlpy.waiter.WouldBlock` naming the
+queue(s) to wait on (or SyscallError(EAGAIN) under O_NONBLOCK); the kernel
+runs the call again when woken.  ``read_for``/``write_for`` receive the
+calling task (opaque to fs) for files whose behaviour depends on who calls
+(terminal job control, /proc/mm).
 """
 
 from __future__ import annotations
@@ -44,6 +73,10 @@ class File:
 
     #: Whether lseek works (False gives ESPIPE).
     seekable = True
+    #: Whether epoll accepts this file (False: EPERM, as for Linux files without ->poll).
+    pollable = True
+    #: epoll items watching this description (a list once one registers).
+    watchers = ()
 
     def __init__(self, inode, flags: int, path: bytes):
         self.inode = inode
@@ -65,6 +98,9 @@ class File:
         self.refs -= 1
         if self.refs <= 0 and not self.closed:
             self.closed = True
+            if self.watchers:
+                for item in list(self.watchers):
+                    item.file_released()
             self.release()
 
     def release(self):
@@ -120,6 +156,11 @@ class File:
         n = self.pwrite(data, self.pos)
         self.pos += n
         return n
+
+    def read_for(self, caller, n: int) -> bytes:
+        """read(2) by ``caller`` (an opaque task): :meth:`read` for every file but
+        those whose effect depends on who reads (a terminal's job control)."""
+        return self.read(n)
 
     def write_for(self, caller, data: bytes) -> int:
         """write(2) by ``caller`` (an opaque task): the same as :meth:`write` for every file
@@ -218,6 +259,10 @@ class File:
     #: Wait queue notified when poll() may change; None if it never does.
     waitq = None
 
+    def host_fds(self) -> tuple:
+        """Host fds whose readability changes poll() unnotified (see the module doc)."""
+        return ()
+
     def reopen(self, flags: int, caller):
         """open() of /proc/<pid>/fd/N naming this file."""
         if self.inode is None:
@@ -227,6 +272,8 @@ class File:
 
 class RegularFile(File):
     """A file over a node with ``read_at``/``write_at``/``size``."""
+
+    pollable = False
 
     def mapping_source(self):
         """What mmap reads pages from: an object with ``read_at(off, n)`` and
@@ -247,6 +294,8 @@ class RegularFile(File):
 class BytesFile(File):
     """Read-only snapshot of generated content (proc files)."""
 
+    pollable = False
+
     def __init__(self, inode, flags, path, data: bytes):
         super().__init__(inode, flags, path)
         self.data = data
@@ -263,6 +312,8 @@ class DirFile(File):
 
     The position is the index of the next entry in the snapshot (entry 0 is
     ".", 1 is ".."), which is also what d_off reports."""
+
+    pollable = False
 
     def __init__(self, inode, flags, path, caller):
         super().__init__(inode, flags, path)
@@ -325,6 +376,7 @@ class PathFile(File):
     """An O_PATH descriptor: names a node, allows no I/O."""
 
     seekable = False
+    pollable = False
 
     def read(self, n):
         raise SyscallError(errno.EBADF)

@@ -19,9 +19,16 @@ import os
 
 from umlpy.abi import stat as st
 from umlpy.errors import SyscallError
+from umlpy.abi.poll import POLLRDNORM, POLLWRNORM
 from umlpy.fs.file import POLLERR, POLLHUP, POLLIN, POLLOUT, File
 from umlpy.waiter import Queue, WouldBlock
 from umlpy.fs.node import DEV_PIPE, Inode, Meta
+
+#: What a pipe's notifications say (epoll counts one edge per notification that
+#: meets an item's events, as Linux's separate rd_wait/wr_wait wake-ups do).
+_DATA = POLLIN | POLLRDNORM
+_ROOM = POLLOUT | POLLWRNORM
+_HANGUP = POLLIN | POLLOUT | POLLHUP | POLLERR
 
 PIPE_BUF = 4096
 PIPE_SIZE = 65536
@@ -85,7 +92,7 @@ class _PipeEnd(File):
             self.pipe.readers -= 1
         if self.writable:
             self.pipe.writers -= 1
-        self.pipe.waitq.notify()
+        self.pipe.waitq.notify(_HANGUP)
 
     def _read_stream(self, n):
         p = self.pipe
@@ -97,7 +104,7 @@ class _PipeEnd(File):
             raise WouldBlock(p.waitq)
         data = bytes(p.buf[:n])
         del p.buf[:n]
-        p.waitq.notify()
+        p.waitq.notify(_ROOM)
         return data
 
     def _write_stream(self, data):
@@ -113,7 +120,7 @@ class _PipeEnd(File):
             raise WouldBlock(p.waitq)
         chunk = data[:free]
         p.buf += chunk
-        p.waitq.notify()
+        p.waitq.notify(_DATA)
         return len(chunk)
 
     def lseek(self, off, whence):

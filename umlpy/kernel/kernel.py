@@ -489,7 +489,10 @@ class Kernel:
             kptrace.sigcont(self, g)
         act = g.handlers.actions[signo]
         traced = bool(tasks) and tasks[0].ptrace is not None   # a tracer sees ignored signals
-        if not traced and (act.handler == sigs.SIG_IGN or (
+        # A blocked signal stays pending even when ignored (Linux's sig_ignored): signalfd
+        # readers and sigwait callers take it from there.
+        blocked = bool(tasks) and bool(tasks[0].sigmask & sigs.bit(signo))
+        if not traced and not blocked and (act.handler == sigs.SIG_IGN or (
                 act.handler == sigs.SIG_DFL and sigs.default_action(signo) == sigs.Default.IGN)):
             g.pending &= ~sigs.bit(signo)
             for tt in tasks:
@@ -499,6 +502,7 @@ class Kernel:
                 # task next returns to user mode), then they vanish.
                 tasks[0].ignored_signals.append((signo, info or (signo, 0, 0, 0, 0)))
             return
+        g.handlers.signalfd_wq.notify()      # Linux's signalfd_notify
         for tt in tasks:
             if tt.state == TaskState.BLOCKED and not (tt.sigmask & sigs.bit(signo)):
                 self.interrupt(tt)

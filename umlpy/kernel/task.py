@@ -17,6 +17,7 @@ import enum
 from dataclasses import dataclass, field
 
 from umlpy.abi.signal import NSIG
+from umlpy.waiter import Queue
 
 
 class TaskState(enum.IntEnum):
@@ -54,12 +55,15 @@ class SigAction:
 
 
 class SignalHandlers:
-    """The signal actions of a thread group (shared with CLONE_SIGHAND)."""
+    """The signal actions of a thread group (shared with CLONE_SIGHAND), and Linux's
+    ``sighand->signalfd_wqh``: the queue notified whenever a signal becomes pending for
+    one of its tasks (what signalfd readers and pollers wait on)."""
 
-    __slots__ = ("actions",)
+    __slots__ = ("actions", "signalfd_wq")
 
     def __init__(self, actions=None):
         self.actions = actions or [SigAction() for _ in range(NSIG + 1)]
+        self.signalfd_wq = Queue()
 
     def copy(self) -> "SignalHandlers":
         return SignalHandlers([SigAction(a.handler, a.flags, a.restorer, a.mask) for a in self.actions])

@@ -55,7 +55,7 @@ def read(t, a):
     if n and not t.mm.check_range(buf & ~4095, ((buf + n + 4095) & ~4095) - (buf & ~4095), 2):
         raise E(errno.EFAULT)
     _wait_host_input(t, f)
-    data = f.read(n)
+    data = f.read_for(t, n)
     if data:
         t.mm.write(buf, data)
     return len(data)
@@ -151,7 +151,7 @@ def readv(t, a):
     vec = _iovecs(t, a.ptr(1), a.int(2))
     total = min(sum(ln for _, ln in vec), MAX_RW)
     _wait_host_input(t, f)
-    data = f.read(total)
+    data = f.read_for(t, total)
     return _scatter(t, vec, data)
 
 

@@ -46,12 +46,11 @@ def _wait(t, files, deadline):
     k = t.kernel
     queues = []
     for f in files:
-        q = getattr(f, "waitq", None)
+        q = f.waitq
         if q is not None:
             queues.append(q)
-        io = getattr(f, "io", None)
-        if io is not None and io.read_fd is not None:
-            queues.append(k.wait_host_fd(io.read_fd))
+        for fd in f.host_fds():
+            queues.append(k.wait_host_fd(fd))
     raise WouldBlock(*queues, deadline=deadline)
 
 

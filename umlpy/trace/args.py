@@ -18,7 +18,7 @@ from umlpy.abi.fs import PATH_MAX
 from .format import comment, fmt_enum, fmt_flags, fmt_hex, fmt_int, fmt_list, fmt_octal, fmt_ptr, pairs, quote_bytes
 from .guest import (M64, MAX_ARRAY, buf_text, dirfd_text, failed, fd_text, read_mem, read_ptr_array, s32, s64,
                     str_at, xmode_of)
-from .structs import (fmt_cpuset, fmt_rlimit, fmt_rusage, fmt_sigaction, fmt_siginfo_at, fmt_stack_t, fmt_stat,
+from .structs import (fmt_cpuset, fmt_epoll_event, fmt_epoll_events, fmt_itimerspec, fmt_rlimit, fmt_rusage, fmt_sigaction, fmt_siginfo_at, fmt_stack_t, fmt_stat,
                       fmt_statfs, fmt_statx, fmt_sysinfo, fmt_timespec, fmt_timeval, fmt_tms, fmt_umlpy_syscall,
                       fmt_utimes, fmt_utsname, fmt_vas_attr, fmt_wait_status_at)
 from .tables import ACCESS_MODES, AT_FLAGS, CLOCKS, DT_NAMES, PROT_FLAGS, RLIMITS, SEEK_WHENCE
@@ -422,6 +422,17 @@ class _Rem(Arg):
         return fmt_ptr(args[i])
 
 
+class _EpollEvents(Arg):
+    """epoll_wait's array: as many events as the call returned; the address on error."""
+
+    phase = "out"
+
+    def format(self, ctx, args, i, ret):
+        if failed(ret):
+            return fmt_ptr(args[i])
+        return fmt_epoll_events(ctx, args[i], s64(ret))
+
+
 # Singletons, by the names the specs use.
 INT = _Int(32, True)
 UINT = _Int(32, False)
@@ -483,3 +494,7 @@ RLIMIT_RESOURCE = ENUM(RLIMITS, "RLIMIT_???")
 WHENCE = ENUM(SEEK_WHENCE, "SEEK_???")
 AT_FLAGS_ARG = FLAGS(AT_FLAGS)
 ACCESS_MODE = FLAGS(ACCESS_MODES, zero="F_OK", dflt="?_OK")
+EPOLL_EVENT_IN = _OutStruct(fmt_epoll_event, "in")
+EPOLL_EVENTS_OUT = _EpollEvents()
+ITIMERSPEC_IN = _OutStruct(fmt_itimerspec, "in")
+ITIMERSPEC_OUT = _OutStruct(fmt_itimerspec)

@@ -484,6 +484,22 @@ _DECODED = {
     "fsync": ((FD,), "int"),
     "fdatasync": ((FD,), "int"),
     "utimensat": ((DIRFD, PATH, a.UTIMES_IN, AT_FLAGS), "int"),
+    # event files
+    "epoll_create": ((INT,), "fd"),
+    "epoll_create1": ((a.FLAGS(t.EPOLL_CREATE_FLAGS, dflt="EPOLL_???"),), "fd"),
+    "epoll_ctl": ((FD, a.ENUM(t.EPOLL_CTL_OPS, "EPOLL_CTL_???"), FD, a.EPOLL_EVENT_IN), "int"),
+    "epoll_wait": ((FD, a.EPOLL_EVENTS_OUT, INT, INT), "int"),
+    "epoll_pwait": ((FD, a.EPOLL_EVENTS_OUT, INT, INT, a.SIGSET_IN(5), SIZE), "int"),
+    # strace prints the timeout at exit, as an address when the call failed.
+    "epoll_pwait2": ((FD, a.EPOLL_EVENTS_OUT, INT, a.TIMESPEC_OUT, a.SIGSET_IN(5), SIZE), "int"),
+    "eventfd": ((UINT,), "fd"),
+    "eventfd2": ((UINT, a.FLAGS(t.EFD_FLAGS, dflt="EFD_???")), "fd"),
+    "timerfd_create": ((a.CLOCKID, a.FLAGS(t.TFD_FLAGS, dflt="TFD_???")), "fd"),
+    "timerfd_settime": ((FD, a.FLAGS(t.TFD_TIMER_FLAGS, dflt="TFD_???"), a.ITIMERSPEC_IN, a.ITIMERSPEC_OUT),
+                        "int"),
+    "timerfd_gettime": ((FD, a.ITIMERSPEC_OUT), "int"),
+    "signalfd": ((FD, a.SIGSET_IN(2), SIZE), "fd"),
+    "signalfd4": ((FD, a.SIGSET_IN(2), SIZE, a.FLAGS(t.SFD_FLAGS, dflt="SFD_???")), "fd"),
     # memory
     "brk": ((PTR,), "hex"),
     "mmap": ((PTR, SIZE, a.MMAP_PROT, a.MMAP_FLAGS, FD, HEX), "hex"),

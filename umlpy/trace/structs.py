@@ -304,3 +304,42 @@ def fmt_umlpy_syscall(ctx, addr: int) -> str:
 
 
 assert UMLPY_SYSCALL.size == 56
+
+
+# --- event files ---------------------------------------------------------------------
+
+_EPOLL_EVENT = struct.Struct("<IQ")
+
+
+def fmt_epoll_event_data(ctx, events: int, data: int) -> str:
+    from .tables import EPOLL_EVENTS
+    return "{events=%s, data={u32=%d, u64=%d}}" % (fmt_flags(events, EPOLL_EVENTS, None, xmode_of(ctx)),
+                                                   data & 0xFFFFFFFF, data)
+
+
+def fmt_epoll_event(ctx, addr: int) -> str:
+    """``{events=EPOLLIN, data={u32=100, u64=100}}``."""
+    v = read_struct(ctx, addr, _EPOLL_EVENT)
+    return fmt_ptr(addr) if v is None else fmt_epoll_event_data(ctx, *v)
+
+
+def fmt_epoll_events(ctx, addr: int, n: int) -> str:
+    """epoll_wait's ``n`` returned events, as a list."""
+    from .guest import MAX_ARRAY
+    shown = max(0, min(n, MAX_ARRAY))
+    data = read_mem(ctx, addr, shown * _EPOLL_EVENT.size) if shown else b""
+    if data is None:
+        return fmt_ptr(addr)
+    items = [fmt_epoll_event_data(ctx, *_EPOLL_EVENT.unpack_from(data, k * _EPOLL_EVENT.size))
+             for k in range(shown)]
+    if n > shown:
+        items.append("...")
+    return fmt_list(items)
+
+
+def fmt_itimerspec(ctx, addr: int) -> str:
+    """``{it_interval={tv_sec=0, tv_nsec=0}, it_value={tv_sec=1, tv_nsec=0}}``."""
+    v = read_struct(ctx, addr, struct.Struct("<qqqq"))
+    if v is None:
+        return fmt_ptr(addr)
+    return "{it_interval={tv_sec=%d, tv_nsec=%d}, it_value={tv_sec=%d, tv_nsec=%d}}" % v

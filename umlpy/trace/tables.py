@@ -10,6 +10,7 @@ strace's own (``SNDCTL_TMR_START or TCSETS``).  No number is defined here.
 from umlpy.abi import stat as abi_stat
 from umlpy.abi import termios
 from umlpy.abi.clone import CLONE
+from umlpy.abi.events import EFD, EPOLL, EPOLL_CLOEXEC, IN, SFD, TFD, TFD_TIMER, EpollOp
 from umlpy.abi.fcntl import (AT, AT_EACCESS, AT_EMPTY_PATH, AT_STATX_DONT_SYNC, AT_STATX_FORCE_SYNC,
                              AT_STATX_SYNC_AS_STAT, AT_SYMLINK_NOFOLLOW, F, F_RDLCK, F_UNLCK, F_WRLCK,
                              FD_CLOEXEC, IOCTL, O, O_ACCMODE, O_ACCMODE_NAMES, SEEK)
@@ -118,3 +119,14 @@ TC_LFLAG = _ordered(termios.LFLAG, "ISIG ICANON XCASE ECHO ECHOE ECHOK ECHONL NO
 IOCTL_ALIASES = {int(IOCTL.TCSETS): "SNDCTL_TMR_START or TCSETS", int(IOCTL.TCSETSW): "SNDCTL_TMR_STOP or TCSETSW",
                  int(IOCTL.TCSETSF): "SNDCTL_TMR_CONTINUE or TCSETSF"}
 IOCTL_REQUESTS = pairs(IOCTL)
+
+# --- event files ---------------------------------------------------------------
+
+EPOLL_EVENTS = pairs(EPOLL)
+EPOLL_CTL_OPS = pairs(EpollOp)
+EPOLL_CREATE_FLAGS = ((EPOLL_CLOEXEC, "EPOLL_CLOEXEC"),)
+EFD_FLAGS = _ordered(EFD, "EFD_SEMAPHORE EFD_CLOEXEC EFD_NONBLOCK")
+TFD_FLAGS = _ordered(TFD, "TFD_CLOEXEC TFD_NONBLOCK")
+TFD_TIMER_FLAGS = pairs(TFD_TIMER)
+SFD_FLAGS = _ordered(SFD, "SFD_CLOEXEC SFD_NONBLOCK")
+INOTIFY_MASK = pairs(IN)
