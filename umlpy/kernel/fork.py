@@ -66,6 +66,7 @@ def do_clone(t, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
         rlimits = {r: type(v)(v.cur, v.max) for r, v in t.group.rlimits.items()}
         group = k.new_group(parent_group, t.group.creds.copy(), handlers, rlimits)
         group.pgid, group.sid = t.group.pgid, t.group.sid
+        group.tty = t.group.tty
         group.exe, group.cmdline, group.umask = t.group.exe, t.group.cmdline, t.group.umask
         group.exit_signal = flags & CSIGNAL
         tid = group.tgid

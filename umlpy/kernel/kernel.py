@@ -502,7 +502,7 @@ class Kernel:
                 # task next returns to user mode), then they vanish.
                 tasks[0].ignored_signals.append((signo, info or (signo, 0, 0, 0, 0)))
             return
-        g.handlers.signalfd_wq.notify()      # Linux's signalfd_notify
+        g.sigwaitq.notify()      # Linux's signalfd_notify
         for tt in tasks:
             if tt.state == TaskState.BLOCKED and not (tt.sigmask & sigs.bit(signo)):
                 self.interrupt(tt)

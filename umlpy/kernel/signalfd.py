@@ -4,8 +4,8 @@ A :class:`SignalFile` holds a signal mask.  Like Linux it acts on whoever
 uses it: read dequeues the *reading* task's pending signals in the mask
 (thread-directed first, then process-directed, lowest number first), and
 poll looks at the *polling* task's (the kernel's current task; the creator
-when polled outside any task's call).  Waiters wait on the signal handlers'
-``signalfd_wq``, which the kernel notifies whenever a signal becomes pending
+when polled outside any task's call).  Waiters wait on the process's ``sigwaitq``,
+which the kernel notifies whenever a signal becomes pending
 (``Kernel.send_signal``); the signals themselves are normally blocked, so
 nothing else delivers them.
 """
@@ -45,11 +45,21 @@ def dequeue_signal(t, mask: int):
     return None
 
 
-def pack_signalfd_siginfo(info, uid: int = 0) -> bytes:
-    """A ``struct signalfd_siginfo`` (128 bytes) for an info tuple."""
-    signo, code, addr, pid, status = tuple(info)[:5]
-    raw = SIGNALFD_SIGINFO.pack(signo, 0, code, pid & 0xFFFFFFFF, uid, 0, 0, 0, 0, 0, status, 0, 0,
-                                0, 0, addr, 0, 0, 0, 0, 0)
+def pack_signalfd_siginfo(info) -> bytes:
+    """A ``struct signalfd_siginfo`` (128 bytes) for a pending signal's info: the
+    kernel's (signo, code, addr, pid, status) tuple, or an object with those fields
+    (and uid, utime, stime, value, overrun, timerid where it has them)."""
+    if isinstance(info, tuple):
+        signo, code, addr, pid, status = info[:5]
+        uid = utime = stime = value = overrun = tid = 0
+    else:
+        signo, code = info.signo, info.code
+        addr, pid, status = (getattr(info, n, 0) or 0 for n in ("addr", "pid", "status"))
+        uid, utime, stime = (getattr(info, n, 0) or 0 for n in ("uid", "utime", "stime"))
+        value, overrun, tid = (getattr(info, n, 0) or 0 for n in ("value", "overrun", "timerid"))
+    raw = SIGNALFD_SIGINFO.pack(signo, 0, code, pid & 0xFFFFFFFF, uid & 0xFFFFFFFF, 0, tid & 0xFFFFFFFF,
+                                0, overrun, 0, status, value & 0xFFFFFFFF, value & ((1 << 64) - 1),
+                                utime, stime, addr, 0, 0, 0, 0, 0)
     return raw + bytes(SIGNALFD_SIGINFO_SIZE - len(raw))
 
 
@@ -61,7 +71,15 @@ class SignalFile(AnonFile):
         self.kernel = kernel
         self.owner = task
         self.mask = mask & ~sigs.UNBLOCKABLE
-        self.waitq = task.group.handlers.signalfd_wq
+
+    @property
+    def waitq(self):
+        """The queue of whoever uses the file now (Linux polls current's sighand)."""
+        return self._who().group.sigwaitq
+
+    @waitq.setter
+    def waitq(self, q):
+        pass          # AnonFile's own queue is not used
 
     def set_mask(self, mask: int):
         self.mask = mask & ~sigs.UNBLOCKABLE
@@ -90,7 +108,7 @@ class SignalFile(AnonFile):
         if not out:
             if self.nonblocking:
                 raise SyscallError(errno.EAGAIN)
-            raise WouldBlock(caller.group.handlers.signalfd_wq)
+            raise WouldBlock(caller.group.sigwaitq)
         return b"".join(out)
 
     def write(self, data):

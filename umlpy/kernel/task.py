@@ -55,15 +55,12 @@ class SigAction:
 
 
 class SignalHandlers:
-    """The signal actions of a thread group (shared with CLONE_SIGHAND), and Linux's
-    ``sighand->signalfd_wqh``: the queue notified whenever a signal becomes pending for
-    one of its tasks (what signalfd readers and pollers wait on)."""
+    """The signal actions of a thread group (shared with CLONE_SIGHAND)."""
 
-    __slots__ = ("actions", "signalfd_wq")
+    __slots__ = ("actions",)
 
     def __init__(self, actions=None):
         self.actions = actions or [SigAction() for _ in range(NSIG + 1)]
-        self.signalfd_wq = Queue()
 
     def copy(self) -> "SignalHandlers":
         return SignalHandlers([SigAction(a.handler, a.flags, a.restorer, a.mask) for a in self.actions])
@@ -112,7 +109,7 @@ class ThreadGroup:
     __slots__ = ("tgid", "parent", "children", "tasks", "creds", "handlers", "rlimits", "pgid", "sid",
                  "exe", "image", "cmdline", "zombie", "reaped", "exit_status", "exit_signal",
                  "group_exiting", "pending", "pending_info", "vfork_parent", "umask", "times", "ptrace",
-                 "jobctl")
+                 "jobctl", "tty", "sigwaitq")
 
     def __init__(self, tgid: int, parent: "ThreadGroup | None", creds: Creds,
                  handlers: SignalHandlers, rlimits: dict):
@@ -140,6 +137,12 @@ class ThreadGroup:
         self.times = [0, 0]        # utime/stime of exited children (ticks)
         self.ptrace = None         # kernel.ptrace.TracerSide when a thread of it traces others
         self.jobctl = None         # ("stopped"|"reported"|"continued", signo): job control for wait
+        #: The controlling terminal (an fs.tty.Tty) of the process's session, kept by the
+        #: tty layer (TIOCSCTTY, TIOCNOTTY); fork copies it, setsid drops it.
+        self.tty = None
+        #: Notified whenever a signal becomes pending to the group or one of its threads
+        #: (signalfd's readiness; see Kernel.send_signal).
+        self.sigwaitq = Queue()
 
     @property
     def leader(self) -> "Task | None":

@@ -197,6 +197,7 @@ def setsid(t, a):
     if any(x.pgid == g.tgid for x in t.kernel.groups.values() if x is not g):
         raise E(errno.EPERM)
     g.sid = g.pgid = g.tgid
+    g.tty = None          # a new session has no controlling terminal
     t.kernel.update_fast(t)
     return g.sid
 
