@@ -18,6 +18,7 @@ from umlpy.kernel.clock import SeededRandom, VirtualClock
 from umlpy.kernel.kernel import Kernel
 from umlpy.kernel.procinfo import ProcInfo
 from umlpy.kernel.task import Creds, FsContext, SignalHandlers, default_rlimits
+from umlpy.kernel.ttyjob import TtyJobHost
 from umlpy.mm.frames import FrameAllocator
 from umlpy.platform import CpuPin, get_platform
 from umlpy.platform.physmem import PhysMem
@@ -101,7 +102,7 @@ class Machine:
 
         def vfs_factory(k):
             return VFS(self.rootfs, ProcInfo(k), console=self.console[1], random_bytes=k.random_bytes,
-                       mem_total_kb=memory // 1024)
+                       mem_total_kb=memory // 1024, tty_host=TtyJobHost(k))
 
         self.kernel = Kernel(platform=self.platform, frames=frames, vfs_factory=vfs_factory,
                              table=default_table(), hostname=hostname, memory_limit=memory,

@@ -1,13 +1,16 @@
 """/dev: a tmpfs holding the guest kernel's character devices.
 
 null, zero, full, random, urandom (bytes from the kernel's ``random_bytes(n)``
-callback, so deterministic runs can seed it), tty and console (the console),
-the stdin/stdout/stderr and fd links, and an empty shm directory.
+callback, so deterministic runs can seed it), console, tty (the opener's
+controlling terminal; the console for a process without one), ptmx and the
+devpts filesystem on /dev/pts (when the kernel gives a tty ``JobHost``), the
+stdin/stdout/stderr and fd links, and an empty shm directory.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 
 from umlpy.abi import stat as st
 from umlpy.errors import SyscallError
@@ -23,6 +26,7 @@ RDEV_RANDOM = st.makedev(1, 8)
 RDEV_URANDOM = st.makedev(1, 9)
 RDEV_TTY = st.makedev(5, 0)
 RDEV_CONSOLE = st.makedev(5, 1)
+RDEV_PTMX = st.makedev(5, 2)
 
 _CONSOLE_INO = 0x600
 
@@ -106,9 +110,16 @@ class CharDev(MemNode):
         return self._opener(self, flags, caller, path)
 
 
-def new_devfs(parent, console_io, random_bytes) -> MemDir:
+def new_devfs(parent, console_io, random_bytes, tty_host=None) -> MemDir:
     """The /dev directory, mounted on ``parent`` (the guest root)."""
     root = new_tmpfs(DEV_DEVFS, parent=parent, mode=0o755)
+    devpts = None
+    if tty_host is not None:
+        from umlpy.fs.pty import Devpts
+        devpts = Devpts(tty_host, root)
+        root.children[b"pts"] = devpts
+        root.children[b"ptmx"] = devpts.ptmx_node(Meta(mode=st.S_IFCHR | 0o666, dev=DEV_DEVFS,
+                                                       rdev=RDEV_PTMX))
 
     def dev(name, rdev, opener, perm=0o666, ino=None):
         meta = Meta(mode=st.S_IFCHR | perm, dev=DEV_DEVFS, rdev=rdev)
@@ -127,7 +138,14 @@ def new_devfs(parent, console_io, random_bytes) -> MemDir:
             raise SyscallError(errno.ENXIO)
         return Console(console_io, flags, path)
 
-    dev(b"tty", RDEV_TTY, open_console)
+    def open_tty(node, flags, caller, path):
+        if tty_host is not None:
+            tty = tty_host.ctty(tty_host.current())
+            if tty is not None:
+                return tty.open_file(flags | os.O_NOCTTY, path)
+        return open_console(node, flags, caller, path)
+
+    dev(b"tty", RDEV_TTY, open_tty)
     dev(b"console", RDEV_CONSOLE, open_console, perm=0o620, ino=_CONSOLE_INO)
     for i, name in enumerate((b"stdin", b"stdout", b"stderr")):
         root.children[name] = MemSymlink(Meta(mode=st.S_IFLNK | 0o777, dev=DEV_DEVFS),

@@ -77,6 +77,9 @@ class File:
     pollable = True
     #: epoll items watching this description (a list once one registers).
     watchers = ()
+    #: A blocking write(2) waits until it has written everything (pipes, terminals):
+    #: short writes park the task and carry on (syscalls.fs.write).
+    blocking_stream = False
 
     def __init__(self, inode, flags: int, path: bytes):
         self.inode = inode

@@ -77,6 +77,7 @@ def make_pipe(flags: int = 0):
 
 class _PipeEnd(File):
     seekable = False
+    blocking_stream = True
 
     def __init__(self, pipe: Pipe, flags: int):
         super().__init__(pipe, flags, pipe.name.encode())

@@ -33,7 +33,7 @@ from umlpy.fs.perm import Caller
 from umlpy.platform.base import StopKind
 from umlpy.waiter import Queue, Timer, WouldBlock
 
-from . import aspace
+from . import aspace, ttyjob
 from . import ptrace as kptrace
 from . import signals as sigs
 from .hooks import NO_HOOKS
@@ -300,6 +300,12 @@ class Kernel:
             self.ret_to_user(t)
         if t.stop is not None:          # back from a stop (ptrace, job control)
             kptrace.resume(self, t)
+            if t.state != TaskState.RUNNABLE:
+                return
+        elif t.pending or t.group.pending:
+            # A signal ended its wait, or came while it waited for the CPU: take it
+            # before running user code (else it waits for the task's next system call).
+            self.ret_to_user(t)
             if t.state != TaskState.RUNNABLE:
                 return
         calls = 0
@@ -617,6 +623,8 @@ class Kernel:
 
     def _group_dead(self, g: ThreadGroup):
         g.zombie = True
+        if g.tty is not None:
+            ttyjob.session_leader_exit(self, g)
         self.hooks.group_exit(g)
         # Orphans go to init.
         for child in g.children:

@@ -17,7 +17,9 @@ from umlpy.abi.fs import MAX_RW_COUNT as MAX_RW
 from umlpy.abi.signal import Sig
 from umlpy.abi.time import UTIME_NOW, UTIME_OMIT
 from umlpy.errors import SyscallError
-from umlpy.kernel.restart import RestartBlock
+from umlpy.abi.errno_tab import Errno
+from umlpy.fs.pty import TIOCGPTPEER, PtyMaster
+from umlpy.kernel.restart import REGS_SET, RestartBlock
 from umlpy.waiter import WouldBlock
 from umlpy.fs.pipe import make_pipe
 
@@ -25,6 +27,7 @@ from .table import partial, supported
 
 E = SyscallError
 SIGPIPE = Sig.SIGPIPE
+ERESTARTSYS = int(Errno.ERESTARTSYS)
 F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = F.F_OFD_GETLK, F.F_OFD_SETLK, F.F_OFD_SETLKW
 
 
@@ -116,7 +119,7 @@ def write(t, a):
         if done:
             return done
         raise
-    if done < n and getattr(f, "pipe", None) is not None and not f.nonblocking:
+    if done < n and f.blocking_stream and not f.nonblocking:
         _progress(t, done)
         raise WouldBlock(f.waitq)
     return done
@@ -331,7 +334,29 @@ def ioctl(t, a):
         on = struct.unpack("<i", t.mm.read(arg, 4))[0]
         f.set_fl((f.get_fl() | O_NONBLOCK) if on else (f.get_fl() & ~O_NONBLOCK))
         return 0
+    if req == TIOCGPTPEER and isinstance(f, PtyMaster):
+        return t.files.install(f.open_peer(arg & 0xFFFFFFFF), cloexec=bool(arg & O_CLOEXEC))
     return f.ioctl(req, arg, _MemAdapter(t.mm))
+
+
+def _restarting(handler):
+    """A handler whose file may ask for the call to be restarted after a signal
+    (ERESTARTSYS: a terminal's job control stops a background reader).  The call
+    is rewound to its syscall instruction, so it runs again when the task next
+    returns to user mode, after the signal was dealt with."""
+    def call(t, a):
+        try:
+            return handler(t, a)
+        except SyscallError as e:
+            if e.errno != ERESTARTSYS:
+                raise
+            regs = t.ctx.regs
+            regs.rax = regs.orig_rax
+            regs.rip -= 2
+            return REGS_SET
+    call.__name__ = handler.__name__
+    call.__doc__ = handler.__doc__
+    return call
 
 
 def pipe2(t, a):
@@ -701,14 +726,16 @@ fsetxattr = _xattr_handler("fsetxattr", errno.EOPNOTSUPP, by_fd=True)
 
 
 FAMILY = [
-    supported("read", read), supported("write", write), supported("readv", readv), supported("writev", writev),
+    supported("read", _restarting(read)), supported("write", _restarting(write)),
+    supported("readv", _restarting(readv)), supported("writev", _restarting(writev)),
     supported("pread64", pread64), supported("pwrite64", pwrite64), supported("preadv", preadv),
     supported("pwritev", pwritev), supported("lseek", lseek),
     supported("openat", openat), supported("open", open_), supported("creat", creat),
     supported("close", close), supported("close_range", close_range),
     supported("dup", dup), supported("dup2", dup2), supported("dup3", dup3),
     partial("fcntl", fcntl, "record locks always succeed (one machine, no contention modelled)"),
-    partial("ioctl", ioctl, "terminal ioctls on the console; FIONBIO/FIOCLEX/FIONCLEX"),
+    partial("ioctl", _restarting(ioctl), "terminals (ptys: every termios, job-control and pty request; the "
+            "console: termios kept, not applied), FIONREAD, FIONBIO/FIOCLEX/FIONCLEX, timerfd's TFD_IOC_SET_TICKS"),
     supported("pipe", pipe), supported("pipe2", pipe2),
     supported("fstat", fstat), supported("stat", stat), supported("lstat", lstat),
     supported("newfstatat", newfstatat), supported("statx", statx),
