@@ -194,7 +194,9 @@ def getsid(t, a):
 
 def setsid(t, a):
     g = t.group
-    if any(x.pgid == g.tgid for x in t.kernel.groups.values() if x is not g):
+    # EPERM when a process group with the caller's pid exists, its own included
+    # (a process-group leader cannot start a session).
+    if any(x.pgid == g.tgid and not x.reaped for x in t.kernel.groups.values()):
         raise E(errno.EPERM)
     g.sid = g.pgid = g.tgid
     g.tty = None          # a new session has no controlling terminal

@@ -1,0 +1,39 @@
+"""Terminals end to end: interactive shells with job control driven through a pty.
+
+``guests/jobctl.py`` opens a pty pair, starts an interactive shell on the slave
+(pty.fork: setsid and TIOCSCTTY), and types at it through the master: a command,
+``sleep 100`` then ^Z, ``jobs``, ``bg``, ``fg`` then ^C, ``cat`` fed a line and ^D,
+``exit 3``.  It runs natively and, with the host's root as the guest's, under umlpy
+(Debian's python3, bash and busybox inside the guest); the transcripts must be
+identical: echo, the shells' job messages, SIGTSTP/SIGINT from the line
+discipline to the foreground group, tcsetpgrp, SIGTTIN-free background jobs.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+import umlpy
+
+SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guests", "jobctl.py")
+PYTHON = "/usr/bin/python3"
+
+SHELLS = {"bash": ["/bin/bash", "--norc", "--noprofile", "-i"], "busybox": ["/bin/busybox", "sh", "-i"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shell", sorted(SHELLS))
+def test_shell_job_control_through_a_pty(platform, shell):
+    argv = SHELLS[shell]
+    if not os.path.exists(PYTHON) or not os.path.exists(argv[0]):
+        pytest.skip("%s or %s is not installed" % (PYTHON, argv[0]))
+    native = subprocess.run([PYTHON, SCRIPT] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, timeout=60)
+    assert native.returncode == 0, native.stdout + native.stderr
+    assert b"Stopped" in native.stdout and b"shell exit status 3" in native.stdout
+    guest = umlpy.run([PYTHON, SCRIPT] + argv, rootfs="/", platform=platform)
+    assert guest.stdout == native.stdout
+    assert guest.returncode == 0
