@@ -37,3 +37,19 @@ def test_shell_job_control_through_a_pty(platform, shell):
     guest = umlpy.run([PYTHON, SCRIPT] + argv, rootfs="/", platform=platform)
     assert guest.stdout == native.stdout
     assert guest.returncode == 0
+
+
+@pytest.mark.slow
+def test_script_records_a_session(platform, tmp_path):
+    """util-linux script(1): openpty, signalfd and poll; the child reads the typed line
+    through the pty (echoed by the line discipline) and answers."""
+    script = shutil.which("script")
+    if script is None:
+        pytest.skip("util-linux script is not installed")
+    stdin = b"read x; echo got $x\nabc\n"
+    argv = [script, "-qec", "sh -c 'read x; echo got $x'", "/dev/null"]
+    native = subprocess.run(argv, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    assert native.returncode == 0 and b"got read x; echo got $x\r\n" in native.stdout
+    guest = umlpy.run(argv, rootfs="/", platform=platform, stdin=stdin)
+    assert guest.stdout == native.stdout
+    assert guest.returncode == native.returncode

@@ -171,6 +171,21 @@ F_WRLCK = 1
 F_UNLCK = 2
 
 
+class LOCK(enum.IntFlag):
+    """flock(2) operations."""
+
+    LOCK_SH = 1
+    LOCK_EX = 2
+    LOCK_NB = 4
+    LOCK_UN = 8
+    LOCK_MAND = 32
+    LOCK_READ = 64
+    LOCK_WRITE = 128
+
+
+LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN = int(LOCK.LOCK_SH), int(LOCK.LOCK_EX), int(LOCK.LOCK_NB), int(LOCK.LOCK_UN)
+
+
 class SEEK(enum.IntEnum):
     SEEK_SET = 0
     SEEK_CUR = 1

@@ -12,6 +12,7 @@ import errno
 import os
 
 from umlpy.errors import SyscallError
+from umlpy.fs.locks import fd_closed
 
 #: RLIMIT_NOFILE's default soft limit.
 NOFILE_DEFAULT = 1024
@@ -50,7 +51,7 @@ class FdTable:
         old = self._slots.get(fd)
         self._slots[fd] = [file, bool(cloexec)]
         if old is not None:
-            old[0].put_ref()
+            self._closed(old[0])
 
     def get(self, fd: int):
         slot = self._slots.get(fd)
@@ -62,7 +63,12 @@ class FdTable:
         slot = self._slots.pop(fd, None)
         if slot is None:
             raise SyscallError(errno.EBADF)
-        slot[0].put_ref()
+        self._closed(slot[0])
+
+    def _closed(self, file):
+        """filp_close: this table's POSIX locks on the file's inode go, then the reference."""
+        fd_closed(self, file)
+        file.put_ref()
 
     def dup(self, fd: int, min_fd: int = 0, cloexec: bool = False) -> int:
         """dup(2), and F_DUPFD/F_DUPFD_CLOEXEC with ``min_fd``."""

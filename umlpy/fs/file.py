@@ -77,6 +77,8 @@ class File:
     pollable = True
     #: epoll items watching this description (a list once one registers).
     watchers = ()
+    #: Whether a flock or OFD lock was ever taken through this description.
+    has_locks = False
     #: A blocking write(2) waits until it has written everything (pipes, terminals):
     #: short writes park the task and carry on (syscalls.fs.write).
     blocking_stream = False
@@ -104,6 +106,9 @@ class File:
             if self.watchers:
                 for item in list(self.watchers):
                     item.file_released()
+            if self.has_locks:
+                from umlpy.fs.locks import file_released
+                file_released(self)
             self.release()
 
     def release(self):

@@ -19,6 +19,7 @@ from umlpy.errors import SyscallError
 from umlpy.fs import hostfs, perm
 from umlpy.fs.devfs import new_devfs
 from umlpy.fs.file import PathFile
+from umlpy.fs.locks import LockContext
 from umlpy.fs.memfs import MemDir, MemFile, new_overlay_root, new_tmpfs
 from umlpy.fs.node import DEV_DEVFS, DEV_PROC, DEV_ROOT, DEV_TMP
 from umlpy.fs.path import NAME_MAX, resolve
@@ -69,6 +70,8 @@ class VFS:
         for path, node in self.mounts.items():
             self.root.children[path[1:]] = node
         self._mount_roots = {id(n) for n in self.mounts.values()} | {id(self.root)}
+        #: The machine's file-lock state that spans inodes (who waits for whom).
+        self.locks = LockContext()
 
     # -- helpers -------------------------------------------------------
     def mounts_text(self) -> str:

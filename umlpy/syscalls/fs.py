@@ -20,6 +20,7 @@ from umlpy.errors import SyscallError
 from umlpy.abi.errno_tab import Errno
 from umlpy.fs.pty import TIOCGPTPEER, PtyMaster
 from umlpy.kernel.restart import REGS_SET, RestartBlock
+from .locks import LOCK_CMDS, fcntl_lock
 from umlpy.waiter import WouldBlock
 from umlpy.fs.pipe import make_pipe
 
@@ -287,13 +288,8 @@ def fcntl(t, a):
     if cmd == F_SETFL:
         f.set_fl(a.int(2))
         return 0
-    if cmd in (F_GETLK, F_OFD_GETLK):
-        # No other process holds a lock: report F_UNLCK (l_type = 2).
-        t.mm.write(a.ptr(2), struct.pack("<h", 2))
-        return 0
-    if cmd in (F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW):
-        t.mm.read(a.ptr(2), 32)
-        return 0
+    if cmd in LOCK_CMDS:
+        return fcntl_lock(t, f, cmd, a.ptr(2))
     if cmd == F_GETOWN:
         return 0
     if cmd == F_SETOWN:
@@ -733,7 +729,7 @@ FAMILY = [
     supported("openat", openat), supported("open", open_), supported("creat", creat),
     supported("close", close), supported("close_range", close_range),
     supported("dup", dup), supported("dup2", dup2), supported("dup3", dup3),
-    partial("fcntl", fcntl, "record locks always succeed (one machine, no contention modelled)"),
+    supported("fcntl", fcntl),
     partial("ioctl", _restarting(ioctl), "terminals (ptys: every termios, job-control and pty request; the "
             "console: termios kept, not applied), FIONREAD, FIONBIO/FIOCLEX/FIONCLEX, timerfd's TFD_IOC_SET_TICKS"),
     supported("pipe", pipe), supported("pipe2", pipe2),

@@ -439,6 +439,7 @@ _DECODED = {
     "dup2": ((FD, INT), "fd"),
     "dup3": ((FD, INT, OPEN_FLAGS), "fd"),
     "fcntl": (c.FcntlCall(), "int"),
+    "flock": ((FD, a.FLAGS(t.FLOCK_OPS)), "int"),
     "ioctl": (c.IoctlCall(), "int"),
     "pipe": ((a.PIPEFDS_OUT,), "int"),
     "pipe2": ((a.PIPEFDS_OUT, OPEN_FLAGS), "int"),

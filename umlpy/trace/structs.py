@@ -120,7 +120,7 @@ def fmt_statfs(ctx, addr: int) -> str:
         ("f_namelen", str(namelen)), ("f_frsize", str(frsize)), ("f_flags", fmt_flags(flags, ST_FLAGS, None, xm))])
 
 
-_FLOCK = struct.Struct("<hhqqi4x")
+_FLOCK = struct.Struct("<hh4xqqi4x")      # l_start is 8-aligned
 
 
 def fmt_flock(ctx, addr: int, with_pid: bool) -> str:
