@@ -135,16 +135,16 @@ static void test_blocking_and_deadlock(void)
         write(pipe_a[1], "1", 1);
         /* Waits for the parent's region A... */
         int r = setlk(cfd, F_SETLKW, F_WRLCK, 0, 10);
-        printf("child: got A after waiting: %d\n", r);
-        fflush(stdout);
         write(pipe_a[1], "2", 1);
         char ch;
         read(pipe_b[0], &ch, 1);
+        printf("child: got A after waiting: %d\n", r);
+        fflush(stdout);
         _exit(0);
     }
     char ch;
     read(pipe_a[0], &ch, 1);
-    usleep(50000);                   /* let the child block on A */
+    usleep(100000);                  /* let the child block on A */
     /* ...so the parent waiting for B would close the cycle. */
     CHECK(setlk(fd, F_SETLKW, F_WRLCK, 100, 10));
     CHECK(setlk(fd, F_SETLK, F_WRLCK, 100, 10));
