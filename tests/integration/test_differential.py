@@ -44,7 +44,8 @@ def test_simple_programs(guest_bin, platform, prog):
 
 
 SUITE = [name + "-" + libc for name in ("threads", "signals", "pipes", "files", "memory", "polling",
-                                        "preempt", "events", "ptys", "locks") for libc in ("musl", "glibc")]
+                                        "preempt", "events", "ptys", "locks", "ipcfiles")
+        for libc in ("musl", "glibc")]
 
 
 @pytest.mark.parametrize("prog", SUITE)

@@ -171,6 +171,37 @@ F_WRLCK = 1
 F_UNLCK = 2
 
 
+class SEAL(enum.IntFlag):
+    """memfd seals (F_ADD_SEALS, F_GET_SEALS)."""
+
+    F_SEAL_SEAL = 0x0001
+    F_SEAL_SHRINK = 0x0002
+    F_SEAL_GROW = 0x0004
+    F_SEAL_WRITE = 0x0008
+    F_SEAL_FUTURE_WRITE = 0x0010
+
+
+F_SEAL_SEAL, F_SEAL_SHRINK, F_SEAL_GROW = int(SEAL.F_SEAL_SEAL), int(SEAL.F_SEAL_SHRINK), int(SEAL.F_SEAL_GROW)
+F_SEAL_WRITE, F_SEAL_FUTURE_WRITE = int(SEAL.F_SEAL_WRITE), int(SEAL.F_SEAL_FUTURE_WRITE)
+#: Every seal Linux 6.1 knows (F_SEAL_EXEC came with 6.3).
+F_ALL_SEALS = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE
+
+
+class MFD(enum.IntFlag):
+    """memfd_create flags (uapi linux/memfd.h); the hugetlb page size sits in bits 26-31."""
+
+    MFD_CLOEXEC = 0x0001
+    MFD_ALLOW_SEALING = 0x0002
+    MFD_HUGETLB = 0x0004
+
+
+MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB = int(MFD.MFD_CLOEXEC), int(MFD.MFD_ALLOW_SEALING), int(MFD.MFD_HUGETLB)
+MFD_HUGE_SHIFT = 26
+MFD_HUGE_MASK = 0x3F
+#: Longest memfd name: NAME_MAX minus the "memfd:" prefix.
+MFD_NAME_MAX_LEN = 255 - 6
+
+
 class LOCK(enum.IntFlag):
     """flock(2) operations."""
 

@@ -267,6 +267,15 @@ class File:
     #: Wait queue notified when poll() may change; None if it never does.
     waitq = None
 
+    def open_wait(self):
+        """After open: a queue to wait on before the open may complete (a FIFO end
+        waiting for its partner), or None."""
+        return None
+
+    def mmap_may_write(self) -> bool:
+        """Whether a MAP_SHARED mapping of this file may be writable (False: a sealed memfd)."""
+        return True
+
     def host_fds(self) -> tuple:
         """Host fds whose readability changes poll() unnotified (see the module doc)."""
         return ()

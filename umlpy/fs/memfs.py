@@ -22,7 +22,9 @@ import stat as host_stat
 from umlpy.abi import stat as st
 from umlpy.errors import SyscallError
 from umlpy.fs import hostfs
+from umlpy.abi.fcntl import F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SHRINK, F_SEAL_WRITE
 from umlpy.fs.file import DirFile, RegularFile
+from umlpy.fs.pipe import open_fifo
 from umlpy.fs.node import DEV_ROOT, Inode, Meta, dtype_of, now
 
 #: Most a single in-memory file may hold (guards the supervisor's memory).
@@ -97,6 +99,77 @@ class MemFile(MemNode):
         if flags & os.O_TRUNC and f.writable:
             self.truncate(0)
         return f
+
+
+class MemfdNode(MemFile):
+    """The file of memfd_create: a tmpfs file with no name, and seals."""
+
+    def __init__(self, meta: Meta, seals: int):
+        super().__init__(meta)
+        self.seals = seals
+
+    def open(self, flags, caller, path):
+        f = MemfdFile(self, flags, path)
+        if flags & os.O_TRUNC and f.writable:
+            f.ftruncate(0)
+        return f
+
+
+class MemfdFile(RegularFile):
+    """An open memfd: writes and size changes obey the seals (mm/memfd.c, shmem)."""
+
+    def _check_write(self, off: int, n: int):
+        seals = self.inode.seals
+        if seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE):
+            raise SyscallError(errno.EPERM)
+        if seals & F_SEAL_GROW and off + n > self.inode.size():
+            raise SyscallError(errno.EPERM)
+
+    def pwrite(self, data, off):
+        self.check_writable()
+        if off >= 0 and data:
+            self._check_write(off, len(data))
+        return super().pwrite(data, off)
+
+    def ftruncate(self, size):
+        if self.writable and size >= 0:
+            seals, cur = self.inode.seals, self.inode.size()
+            if (size < cur and seals & F_SEAL_SHRINK) or (size > cur and seals & F_SEAL_GROW):
+                raise SyscallError(errno.EPERM)
+        super().ftruncate(size)
+
+    def mmap_may_write(self) -> bool:
+        return not self.inode.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)
+
+
+class MemFifo(MemNode):
+    """A named pipe (mknod S_IFIFO).  While any end is open its opens share one
+    :class:`~umlpy.fs.pipe.Pipe`; the counters say how many readers and writers ever
+    opened it, which is what a blocked open waits to see change (fs/pipe.c)."""
+
+    def __init__(self, meta: Meta):
+        super().__init__(meta)
+        self.pipe = None
+        self.r_counter = 0
+        self.w_counter = 0
+
+    def open(self, flags, caller, path):
+        return open_fifo(self, flags, path)
+
+
+class MemSocket(MemNode):
+    """A socket inode (mknod S_IFSOCK, or the bind of an AF_UNIX path socket).
+
+    The hook for the socket layer: ``socket`` is what is bound there (set by bind,
+    looked up by connect and sendto), None when nothing is.  open(2) of a socket
+    gives ENXIO, as on Linux."""
+
+    def __init__(self, meta: Meta):
+        super().__init__(meta)
+        self.socket = None
+
+    def open(self, flags, caller, path):
+        raise SyscallError(errno.ENXIO)
 
 
 class MemSymlink(MemNode):
@@ -216,6 +289,16 @@ class MemDir(MemNode):
     def new_dir(self, mode, caller):
         return MemDir(Meta(mode=st.S_IFDIR | (mode & 0o7777), uid=caller.fsuid,
                            gid=caller.fsgid, dev=self.meta.dev), parent=self)
+
+    def new_special(self, mode, caller, rdev=0):
+        """A FIFO or socket inode of this filesystem (mknod)."""
+        meta = Meta(mode=mode, uid=caller.fsuid, gid=caller.fsgid, dev=self.meta.dev, rdev=rdev)
+        kind = mode & st.S_IFMT
+        if kind == st.S_IFIFO:
+            return MemFifo(meta)
+        if kind == st.S_IFSOCK:
+            return MemSocket(meta)
+        raise SyscallError(errno.EPERM)
 
     def new_symlink(self, target, caller):
         return MemSymlink(Meta(mode=st.S_IFLNK | 0o777, uid=caller.fsuid, gid=caller.fsgid,

@@ -27,6 +27,7 @@ DEV_TMP = st.makedev(0, 0x21)
 DEV_DEVFS = st.makedev(0, 0x05)
 DEV_PROC = st.makedev(0, 0x16)
 DEV_PIPE = st.makedev(0, 0x0C)
+DEV_SHM = st.makedev(0, 0x01)     # the kernel's internal tmpfs (memfd files)
 
 # In-memory inode numbers start far above what host filesystems hand out in
 # practice, so copied-up files may keep their host inode number.

@@ -45,6 +45,7 @@ class Pipe(Inode):
         self.writers = 0
         self.waitq = Queue()
         self.meta = Meta(mode=st.S_IFIFO | 0o600, dev=DEV_PIPE, ino=next(_pipe_ino))
+        self.fifo = None             # the MemFifo node of a named pipe
 
     def stat(self):
         s = self.meta.to_stat(0)
@@ -55,17 +56,38 @@ class Pipe(Inode):
     def name(self) -> str:
         return "pipe:[%d]" % self.meta.ino
 
-    def open_end(self, flags: int):
-        """A new description of this pipe (pipe2 or reopen via /proc)."""
+    def open_end(self, flags: int, inode=None, path=None):
+        """A new description of this pipe (pipe2, a FIFO's open, reopen via /proc)."""
         acc = flags & os.O_ACCMODE
-        if acc == os.O_RDONLY:
-            return PipeReader(self, flags)
-        if acc == os.O_WRONLY:
-            return PipeWriter(self, flags)
-        return PipeRdWr(self, flags)
+        cls = PipeReader if acc == os.O_RDONLY else PipeWriter if acc == os.O_WRONLY else PipeRdWr
+        return cls(self, flags, inode, path)
 
     def open(self, flags, caller, path):
         return self.open_end(flags)
+
+
+def open_fifo(node, flags: int, path: bytes):
+    """open(2) of a FIFO node (fs/pipe.c fifo_open): a reader waits for a writer and a
+    writer for a reader unless O_NONBLOCK (a non-blocking writer without readers
+    gets ENXIO); O_RDWR never waits.  The caller waits while ``open_wait()`` says so."""
+    acc = flags & os.O_ACCMODE
+    p = node.pipe
+    if acc == os.O_WRONLY and flags & os.O_NONBLOCK and (p is None or p.readers == 0):
+        raise SyscallError(errno.ENXIO)
+    if p is None:
+        p = node.pipe = Pipe()
+        p.fifo = node
+    end = p.open_end(flags & ~os.O_TRUNC, inode=node, path=path)
+    if end.readable:
+        node.r_counter += 1
+    if end.writable:
+        node.w_counter += 1
+    if acc == os.O_RDONLY and p.writers == 0 and not flags & os.O_NONBLOCK:
+        end.partner = ("w_counter", node.w_counter)
+    elif acc == os.O_WRONLY and p.readers == 0:
+        end.partner = ("r_counter", node.r_counter)
+    p.waitq.notify()
+    return end
 
 
 def make_pipe(flags: int = 0):
@@ -79,21 +101,38 @@ class _PipeEnd(File):
     seekable = False
     blocking_stream = True
 
-    def __init__(self, pipe: Pipe, flags: int):
-        super().__init__(pipe, flags, pipe.name.encode())
+    def __init__(self, pipe: Pipe, flags: int, inode=None, path=None):
+        super().__init__(inode or pipe, flags, path or pipe.name.encode())
         self.pipe = pipe
         self.waitq = pipe.waitq
+        self.partner = None      # a FIFO open waiting for: ("r_counter"|"w_counter", value)
         if self.readable:
             pipe.readers += 1
         if self.writable:
             pipe.writers += 1
 
     def release(self):
+        p = self.pipe
         if self.readable:
-            self.pipe.readers -= 1
+            p.readers -= 1
         if self.writable:
-            self.pipe.writers -= 1
-        self.pipe.waitq.notify(_HANGUP)
+            p.writers -= 1
+        fifo = p.fifo
+        if fifo is not None and p.readers == 0 and p.writers == 0 and fifo.pipe is p:
+            fifo.pipe = None         # the last end of a FIFO: its data goes
+        p.waitq.notify(_HANGUP)
+
+    def open_wait(self):
+        if self.partner is None:
+            return None
+        name, value = self.partner
+        if getattr(self.pipe.fifo, name) != value:
+            self.partner = None
+            return None
+        return self.pipe.waitq
+
+    def fstat(self):
+        return self.inode.stat()
 
     def _read_stream(self, n):
         p = self.pipe
@@ -157,6 +196,8 @@ class _PipeEnd(File):
         raise SyscallError(errno.ENOTTY)
 
     def reopen(self, flags, caller):
+        if self.pipe.fifo is not None:
+            return open_fifo(self.pipe.fifo, flags, self.path)
         return self.pipe.open_end(flags)
 
 

@@ -226,6 +226,36 @@ class VFS:
         parent, name = self._parent_for_create(caller, path, dirfd_file)
         parent.create(name, parent.new_dir(mode & ~caller.umask & 0o7777, caller), caller)
 
+    def mknod(self, caller, path: bytes, mode: int, rdev: int = 0, dirfd_file=None):
+        """mknod/mknodat: a regular file, a FIFO or a socket inode; returns the new node.
+
+        The socket layer binds AF_UNIX path sockets through this with S_IFSOCK and
+        keeps its listener in the node's ``socket`` (``memfs.MemSocket``).  Devices
+        give EPERM (no CAP_MKNOD in the guest), directories EPERM, anything else EINVAL.
+        """
+        kind = mode & st.S_IFMT
+        if kind == st.S_IFDIR:
+            raise SyscallError(errno.EPERM)
+        if kind not in (0, st.S_IFREG, st.S_IFIFO, st.S_IFSOCK, st.S_IFCHR, st.S_IFBLK):
+            raise SyscallError(errno.EINVAL)
+        if kind in (st.S_IFCHR, st.S_IFBLK):
+            self._parent_for_create(caller, path, dirfd_file)     # ENOENT, EEXIST, EACCES first
+            raise SyscallError(errno.EPERM)
+        r = self.resolve(caller, path, follow=False, dirfd_file=dirfd_file, want_parent=True)
+        if r.node is not None:
+            raise SyscallError(errno.EEXIST)
+        if r.trailing_slash:
+            raise SyscallError(errno.ENOENT)
+        parent = self._mutable_dir(r.parent)
+        perm.check(caller, parent.stat(), perm.W_OK | perm.X_OK)
+        perms = mode & 0o7777 & ~caller.umask
+        if kind in (0, st.S_IFREG):
+            node = parent.new_file(perms, caller)
+        else:
+            node = parent.new_special(kind | perms, caller)
+        parent.create(r.name, node, caller)
+        return node
+
     def symlink(self, caller, target: bytes, linkpath: bytes, dirfd_file=None):
         if not target:
             raise SyscallError(errno.ENOENT)

@@ -18,6 +18,11 @@ from umlpy.abi.signal import Sig
 from umlpy.abi.time import UTIME_NOW, UTIME_OMIT
 from umlpy.errors import SyscallError
 from umlpy.abi.errno_tab import Errno
+from umlpy.abi.fcntl import (F_ALL_SEALS, F_SEAL_SEAL, F_SEAL_WRITE, MFD_ALLOW_SEALING, MFD_CLOEXEC, MFD_HUGE_MASK,
+                             MFD_HUGE_SHIFT, MFD_HUGETLB, MFD_NAME_MAX_LEN, O_LARGEFILE, O_RDWR)
+from umlpy.abi.stat import S_IFREG
+from umlpy.fs.memfs import MemfdFile, MemfdNode
+from umlpy.fs.node import DEV_SHM, Meta
 from umlpy.fs.pty import TIOCGPTPEER, PtyMaster
 from umlpy.kernel.restart import REGS_SET, RestartBlock
 from .locks import LOCK_CMDS, fcntl_lock
@@ -224,9 +229,38 @@ def lseek(t, a):
 
 
 # --- open, close, dup -------------------------------------------------------------
+class OpenWait(RestartBlock):
+    """An open waiting for a FIFO's other side: the half-open description (counted as a
+    reader or writer, as Linux counts it while it waits)."""
+
+    __slots__ = ("file",)
+
+    def __init__(self, file):
+        self.file = file.get_ref()
+
+    def cancel(self):
+        self.file.put_ref()
+
+
 def _open(t, dirfd, path, flags, mode):
-    f = t.kernel.vfs.open(_caller(t), path, flags, mode & 0o7777, dirfd_file=_dirfd(t, dirfd, path))
-    return t.files.install(f, cloexec=bool(flags & O_CLOEXEC))
+    rb = t.restart_block
+    if isinstance(rb, OpenWait):
+        f = rb.file
+    else:
+        f = t.kernel.vfs.open(_caller(t), path, flags, mode & 0o7777, dirfd_file=_dirfd(t, dirfd, path))
+    q = f.open_wait()
+    if q is not None:
+        if not isinstance(rb, OpenWait):
+            t.restart_block = OpenWait(f)
+        raise WouldBlock(q)
+    if not isinstance(rb, OpenWait):
+        f.get_ref()              # ours until the fd table has its own
+    try:
+        return t.files.install(f, cloexec=bool(flags & O_CLOEXEC))
+    finally:
+        if isinstance(rb, OpenWait):
+            rb.file = None
+        f.put_ref()
 
 
 def openat(t, a):
@@ -290,6 +324,8 @@ def fcntl(t, a):
         return 0
     if cmd in LOCK_CMDS:
         return fcntl_lock(t, f, cmd, a.ptr(2))
+    if cmd in (F_ADD_SEALS, F_GET_SEALS):
+        return _seals(t, f, cmd, a.uint(2))
     if cmd == F_GETOWN:
         return 0
     if cmd == F_SETOWN:
@@ -631,6 +667,56 @@ def fchown(t, a):
     return 0
 
 
+def mknodat(t, a):
+    """Mknodat implements mknodat(2): regular files, FIFOs and socket inodes (devices: EPERM)."""
+    path = _path(t, a.ptr(1))
+    t.kernel.vfs.mknod(_caller(t), path, a.uint(2), a.uint(3), dirfd_file=_dirfd(t, a.dirfd(0), path))
+    return 0
+
+
+def mknod(t, a):
+    t.kernel.vfs.mknod(_caller(t), _path(t, a.ptr(0)), a.uint(1), a.uint(2))
+    return 0
+
+
+def memfd_create(t, a):
+    """Memfd_create implements memfd_create(2) (MFD_CLOEXEC, MFD_ALLOW_SEALING; MFD_HUGETLB: EINVAL)."""
+    name = t.mm.read_cstring(a.ptr(0), MFD_NAME_MAX_LEN + 2)
+    flags = a.uint(1)
+    if flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | (MFD_HUGE_MASK << MFD_HUGE_SHIFT)):
+        raise E(errno.EINVAL)
+    if flags & (MFD_HUGE_MASK << MFD_HUGE_SHIFT) and not flags & MFD_HUGETLB:
+        raise E(errno.EINVAL)
+    if len(name) > MFD_NAME_MAX_LEN:
+        raise E(errno.EINVAL)
+    if flags & MFD_HUGETLB:
+        raise E(errno.EINVAL)          # no hugetlbfs in the guest
+    node = MemfdNode(Meta(mode=S_IFREG | 0o777, uid=t.creds.fsuid, gid=t.creds.fsgid, dev=DEV_SHM, nlink=0),
+                     0 if flags & MFD_ALLOW_SEALING else F_SEAL_SEAL)
+    f = node.open(O_RDWR | O_LARGEFILE, _caller(t), b"/memfd:" + name + b" (deleted)")
+    return t.files.install(f, cloexec=bool(flags & MFD_CLOEXEC))
+
+
+def _seals(t, f, cmd, arg):
+    if not isinstance(f, MemfdFile):
+        raise E(errno.EINVAL)
+    node = f.inode
+    if cmd == F_GET_SEALS:
+        return node.seals
+    if not f.writable:
+        raise E(errno.EPERM)
+    if arg & ~F_ALL_SEALS:
+        raise E(errno.EINVAL)
+    if node.seals & F_SEAL_SEAL:
+        raise E(errno.EPERM)
+    if arg & F_SEAL_WRITE and not node.seals & F_SEAL_WRITE:
+        so = t.kernel.page_cache.get(id(node))
+        if so is not None and not so.released and so.refs:
+            raise E(errno.EBUSY)       # shared mappings may still write
+    node.seals |= arg
+    return 0
+
+
 def umask(t, a):
     old = t.fs.umask
     t.fs.umask = a.uint(0) & 0o777
@@ -748,6 +834,9 @@ FAMILY = [
     supported("fchmodat", fchmodat), supported("chown", chown), supported("fchown", fchown),
     supported("lchown", lchown), supported("fchownat", fchownat), supported("umask", umask),
     supported("truncate", truncate), supported("ftruncate", ftruncate),
+    supported("mknod", mknod), supported("mknodat", mknodat),
+    partial("memfd_create", memfd_create, "MFD_HUGETLB: EINVAL (no hugetlbfs); F_SEAL_WRITE's EBUSY "
+            "counts every shared mapping, read-only ones of O_RDONLY fds too"),
     partial("fsync", fsync, "guest files live in memory"), partial("fdatasync", fsync, "guest files live in memory"),
     partial("sync", sync, "guest files live in memory"), supported("utimensat", utimensat),
     partial("getxattr", getxattr, "no extended attributes are stored: ENODATA"),

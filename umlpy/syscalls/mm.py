@@ -36,6 +36,10 @@ def mmap(t, a):
         backing = FileMapping(t.kernel.page_cache, f)
         if (flags & MAP_TYPE) != 2 and mode != 2:   # shared mapping of a read-only fd
             max_prot &= ~PROT_WRITE
+        if (flags & MAP_TYPE) != 2 and not f.mmap_may_write():     # a write-sealed memfd
+            if prot & PROT_WRITE:
+                raise E(errno.EPERM)
+            max_prot &= ~PROT_WRITE
     if off >= 1 << 63:
         raise E(errno.EINVAL)
     return t.mm.mmap(addr, length, prot, flags, backing, off, max_prot=max_prot)

@@ -21,8 +21,11 @@ from umlpy.abi.prctl import ARCH_GET_FS, ARCH_GET_GS, PR, TASK_COMM_LEN
 from .args import DIRFD, INT_OUT, PATH, WAIT_STATUS_OUT, IntOut
 from .format import fmt_enum, fmt_flags, fmt_hex, fmt_octal, fmt_ptr, fmt_struct
 from .guest import M64, failed, fd_text, read_mem, read_struct, s32, str_at, xmode_of
-from .structs import fmt_flock, fmt_rusage, fmt_termios, fmt_timespec, fmt_winsize
-from .tables import ARCH_CODES, CLONE_FLAGS, FCNTL_CMDS, FD_FLAGS, MREMAP_FLAGS, PR_OPTIONS, WAIT_OPTIONS
+from .structs import fmt_flock, fmt_rusage, fmt_termios, fmt_timespec, fmt_winsize, mode_text
+from .tables import (ARCH_CODES, CLONE_FLAGS, FCNTL_CMDS, FD_FLAGS, MREMAP_FLAGS, PR_OPTIONS, S_IFMT_NAMES,
+                     SEAL_FLAGS, WAIT_OPTIONS)
+
+_MKNOD_KINDS = {v for v, _ in S_IFMT_NAMES}
 from .values import fmt_clone_flags, fmt_futex_op, fmt_futex_wake_op, fmt_ioctl_request, fmt_open_flags, \
     fmt_sigset, fmt_signal
 
@@ -242,6 +245,8 @@ class FcntlCall(Custom):
             out.append(fmt_open_flags(args[2], xm))
         elif cmd in _FCNTL_SETLK:
             out.append(fmt_flock(ctx, args[2], False))
+        elif cmd == int(F.F_ADD_SEALS):
+            out.append(fmt_flags(args[2] & 0xFFFFFFFF, SEAL_FLAGS, None, xm, "F_SEAL_???"))
         elif cmd in dict(FCNTL_CMDS):
             out.append(str(s32(args[2])))
         else:
@@ -266,7 +271,32 @@ class FcntlCall(Custom):
             return "0" if ret == 0 else "%s (flags %s)" % (fmt_hex(ret), fmt_flags(ret, FD_FLAGS, None, xm))
         if cmd in (int(F.F_DUPFD), int(F.F_DUPFD_CLOEXEC)):
             return fd_text(ctx, ret)
+        if cmd == int(F.F_GET_SEALS):
+            return "0" if ret == 0 else "%s (seals %s)" % (fmt_hex(ret), fmt_flags(ret, SEAL_FLAGS, None, xm))
         return None
+
+
+class MknodCall(Custom):
+    """mknod/mknodat: the device number only for character and block devices."""
+
+    def __init__(self, at: bool):
+        self.at = at
+
+    def enter(self, ctx, args):
+        i = 1 if self.at else 0
+        out = [DIRFD.format(ctx, args, 0, None)] if self.at else []
+        mode = args[i + 1] & 0xFFFFFFFF
+        xm = xmode_of(ctx)
+        kind = mode & 0o170000
+        if xm == "raw" or (kind and kind not in _MKNOD_KINDS):
+            text = "0%o" % mode
+        else:
+            text = mode_text(mode, xm)
+        out += [PATH.format(ctx, args, i, None), text]
+        if kind in (0o020000, 0o060000):            # S_IFCHR, S_IFBLK
+            dev = args[i + 2] & 0xFFFFFFFF
+            out.append("makedev(%s, %s)" % (fmt_hex((dev >> 8) & 0xFFF), fmt_hex((dev & 0xFF) | ((dev >> 12) & 0xFFF00))))
+        return out
 
 
 _IOCTL_OUT = {int(IOCTL.TCGETS): fmt_termios, int(IOCTL.TIOCGWINSZ): fmt_winsize}

@@ -13,7 +13,7 @@ from umlpy.abi.clone import CLONE
 from umlpy.abi.events import EFD, EPOLL, EPOLL_CLOEXEC, IN, SFD, TFD, TFD_TIMER, EpollOp
 from umlpy.abi.fcntl import (AT, AT_EACCESS, AT_EMPTY_PATH, AT_STATX_DONT_SYNC, AT_STATX_FORCE_SYNC,
                              AT_STATX_SYNC_AS_STAT, AT_SYMLINK_NOFOLLOW, F, F_RDLCK, F_UNLCK, F_WRLCK,
-                             FD_CLOEXEC, IOCTL, LOCK, O, O_ACCMODE, O_ACCMODE_NAMES, SEEK)
+                             FD_CLOEXEC, IOCTL, LOCK, MFD, O, O_ACCMODE, O_ACCMODE_NAMES, SEAL, SEEK)
 from umlpy.abi.fs import ACCESS, CLOSE_RANGE, RENAME
 from umlpy.abi.futex import FUTEX, FUTEX_OP, FUTEX_OP_CMP
 from umlpy.abi.mman import MADV, MAP, MAP_FILE, MAP_TYPE_NAMES, MCL, MREMAP, MS, PROT
@@ -56,6 +56,8 @@ FCNTL_CMDS = tuple(sorted(pairs(F)))
 FD_FLAGS = ((FD_CLOEXEC, "FD_CLOEXEC"),)
 LOCK_TYPES = ((F_RDLCK, "F_RDLCK"), (F_WRLCK, "F_WRLCK"), (F_UNLCK, "F_UNLCK"))
 FLOCK_OPS = pairs(LOCK)
+SEAL_FLAGS = pairs(SEAL)
+MFD_FLAGS = pairs(MFD)
 SEEK_WHENCE = pairs(SEEK)
 ACCESS_MODES = _ordered(ACCESS, "R_OK W_OK X_OK")
 RENAME_FLAGS = pairs(RENAME)
