@@ -23,7 +23,7 @@ Intended differences, each with its reason (and nothing else is normalised):
   TEMPNAME  glibc's mkdtemp draws getrandom bits a varying number of times on the host
             (usually once, sometimes twice): getrandom calls right before the mkdir of
             the temporary directory are dropped on both sides.
-  TMPNAME   mkdtemp/mkstemp names (files-*, locks-*) derive from the clock and addresses.
+  TMPNAME   mkdtemp/mkstemp names (files-*, locks-*, splice-*) derive from the clock and addresses.
   VDSO      clock_gettime/gettimeofday/time/getcpu go through the vDSO natively and
             do not appear under strace; under umlpy they are real system calls.  They
             are dropped from the umlpy side only.
@@ -139,7 +139,7 @@ def normalise(lines, pid_map: dict, side: str):
         for native_pid, guest_pid in pid_map.items():               # PIDS
             line = re.sub(r"(?<![\w.x])%d(?![\w.])" % native_pid, str(guest_pid), line)
         line = re.sub(r"0x[0-9a-f]{5,}", "0xADDR", line)            # ADDR
-        line = re.sub(r"umlpy-(files|locks)-[A-Za-z0-9]{6}", r"umlpy-\1-XXXXXX", line)   # TMPNAME
+        line = re.sub(r"umlpy-(files|locks|splice)-[A-Za-z0-9]{6}", r"umlpy-\1-XXXXXX", line)   # TMPNAME
         m = _CALL.match(line)
         if m:
             name = m.group("name")
@@ -208,7 +208,7 @@ def assert_same_trace(pairs):
 
 
 GUESTS = ["hello", "hello-glibc", "hello-musl", "writes", "files-musl", "files-glibc", "memory-musl",
-          "pipes-musl", "exit42", "segv", "signals-glibc", "locks-glibc"]
+          "pipes-musl", "exit42", "segv", "signals-glibc", "locks-glibc", "splice-glibc"]
 
 # Programs whose traces differ from strace's because of an umlpy bug (see the report).
 @pytest.mark.slow

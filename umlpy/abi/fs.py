@@ -49,3 +49,43 @@ XATTR_NAME_MAX = 255
 IOV_MAX = 1024
 #: Most bytes one read/write transfers: INT_MAX rounded down to a page (``linux/fs.h`` MAX_RW_COUNT).
 MAX_RW_COUNT = 0x7FFFF000
+
+
+class SPLICE_F(enum.IntFlag):
+    """splice(2), tee(2), vmsplice(2) flags (uapi ``linux/splice.h``)."""
+
+    SPLICE_F_MOVE = 1
+    SPLICE_F_NONBLOCK = 2
+    SPLICE_F_MORE = 4
+    SPLICE_F_GIFT = 8
+
+
+SPLICE_F_NONBLOCK = int(SPLICE_F.SPLICE_F_NONBLOCK)
+SPLICE_F_ALL = 0xF
+
+
+class FALLOC_FL(enum.IntFlag):
+    """fallocate(2) modes (uapi ``linux/falloc.h``)."""
+
+    FALLOC_FL_KEEP_SIZE = 0x01
+    FALLOC_FL_PUNCH_HOLE = 0x02
+    FALLOC_FL_NO_HIDE_STALE = 0x04
+    FALLOC_FL_COLLAPSE_RANGE = 0x08
+    FALLOC_FL_ZERO_RANGE = 0x10
+    FALLOC_FL_INSERT_RANGE = 0x20
+    FALLOC_FL_UNSHARE_RANGE = 0x40
+
+
+FALLOC_FL_KEEP_SIZE = int(FALLOC_FL.FALLOC_FL_KEEP_SIZE)
+FALLOC_FL_PUNCH_HOLE = int(FALLOC_FL.FALLOC_FL_PUNCH_HOLE)
+
+
+class POSIX_FADV(enum.IntEnum):
+    """fadvise64(2) advice (uapi ``linux/fadvise.h``, x86-64 values)."""
+
+    POSIX_FADV_NORMAL = 0
+    POSIX_FADV_RANDOM = 1
+    POSIX_FADV_SEQUENTIAL = 2
+    POSIX_FADV_WILLNEED = 3
+    POSIX_FADV_DONTNEED = 4
+    POSIX_FADV_NOREUSE = 5

@@ -211,3 +211,55 @@ class PipeWriter(_PipeEnd):
 
 class PipeRdWr(_PipeEnd):
     """A FIFO opened O_RDWR (or /proc/self/fd reopened read-write)."""
+
+
+# --- splice, tee and vmsplice: pipes as kernel buffers -------------------------------------
+
+def pipe_of(f):
+    """The Pipe behind a pipe or FIFO description, else None."""
+    return f.pipe if isinstance(f, _PipeEnd) else None
+
+
+def pipe_take(f, n: int, nonblock: bool, peek: bool = False) -> bytes:
+    """Up to ``n`` bytes out of the pipe of read end ``f`` (left in place with ``peek``,
+    for tee): b"" at end of file, EAGAIN or a wait when empty."""
+    if not f.readable:
+        raise SyscallError(errno.EBADF)
+    p = f.pipe
+    if not p.buf:
+        if p.writers == 0:
+            return b""
+        if nonblock:
+            raise SyscallError(errno.EAGAIN)
+        raise WouldBlock(p.waitq)
+    data = bytes(p.buf[:n])
+    if not peek:
+        del p.buf[:n]
+        p.waitq.notify(_ROOM)
+    return data
+
+
+def pipe_room(f, nonblock: bool) -> int:
+    """Free space in the pipe of write end ``f``: EPIPE without readers, EAGAIN or a
+    wait when full."""
+    if not f.writable:
+        raise SyscallError(errno.EBADF)
+    p = f.pipe
+    if p.readers == 0:
+        raise SyscallError(errno.EPIPE)
+    room = p.capacity - len(p.buf)
+    if room <= 0:
+        if nonblock:
+            raise SyscallError(errno.EAGAIN)
+        raise WouldBlock(p.waitq)
+    return room
+
+
+def pipe_put(f, data: bytes) -> int:
+    """Append what fits (after :func:`pipe_room`)."""
+    p = f.pipe
+    chunk = data[:p.capacity - len(p.buf)]
+    if chunk:
+        p.buf += chunk
+        p.waitq.notify(_DATA)
+    return len(chunk)

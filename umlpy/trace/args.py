@@ -433,6 +433,29 @@ class _EpollEvents(Arg):
         return fmt_epoll_events(ctx, args[i], s64(ret))
 
 
+class OffsetArg(Arg):
+    """A ``loff_t *`` the call advances by its result (sendfile, splice,
+    copy_file_range): ``[10]`` as it was on entry; with ``arrow``, sendfile's
+    ``[4] => [9]`` when it moved."""
+
+    phase = "out"
+
+    def __init__(self, arrow=False):
+        self.arrow = arrow
+
+    def format(self, ctx, args, i, ret):
+        if args[i] == 0:
+            return "NULL"
+        data = read_mem(ctx, args[i], 8)
+        if data is None:
+            return fmt_ptr(args[i])
+        now = struct.unpack("<q", data)[0]
+        if ret is None or failed(ret) or s64(ret) == 0:
+            return "[%d]" % now
+        before = now - s64(ret)
+        return "[%d] => [%d]" % (before, now) if self.arrow else "[%d]" % before
+
+
 # Singletons, by the names the specs use.
 INT = _Int(32, True)
 UINT = _Int(32, False)

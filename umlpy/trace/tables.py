@@ -14,7 +14,7 @@ from umlpy.abi.events import EFD, EPOLL, EPOLL_CLOEXEC, IN, SFD, TFD, TFD_TIMER,
 from umlpy.abi.fcntl import (AT, AT_EACCESS, AT_EMPTY_PATH, AT_STATX_DONT_SYNC, AT_STATX_FORCE_SYNC,
                              AT_STATX_SYNC_AS_STAT, AT_SYMLINK_NOFOLLOW, F, F_RDLCK, F_UNLCK, F_WRLCK,
                              FD_CLOEXEC, IOCTL, LOCK, MFD, O, O_ACCMODE, O_ACCMODE_NAMES, SEAL, SEEK)
-from umlpy.abi.fs import ACCESS, CLOSE_RANGE, RENAME
+from umlpy.abi.fs import ACCESS, CLOSE_RANGE, FALLOC_FL, POSIX_FADV, RENAME, SPLICE_F
 from umlpy.abi.futex import FUTEX, FUTEX_OP, FUTEX_OP_CMP
 from umlpy.abi.mman import MADV, MAP, MAP_FILE, MAP_TYPE_NAMES, MCL, MREMAP, MS, PROT
 from umlpy.abi.prctl import ARCH, PR
@@ -61,6 +61,9 @@ MFD_FLAGS = pairs(MFD)
 SEEK_WHENCE = pairs(SEEK)
 ACCESS_MODES = _ordered(ACCESS, "R_OK W_OK X_OK")
 RENAME_FLAGS = pairs(RENAME)
+SPLICE_FLAGS = pairs(SPLICE_F)
+FALLOC_FLAGS = pairs(FALLOC_FL)
+FADVICE = pairs(POSIX_FADV)
 CLOSE_RANGE_FLAGS = pairs(CLOSE_RANGE)
 S_IFMT_NAMES = _named(abi_stat, "S_IFREG S_IFDIR S_IFCHR S_IFBLK S_IFIFO S_IFLNK S_IFSOCK")
 S_MODE_BITS = _named(abi_stat, "S_ISUID S_ISGID S_ISVTX")
