@@ -44,7 +44,7 @@ def test_simple_programs(guest_bin, platform, prog):
 
 
 SUITE = [name + "-" + libc for name in ("threads", "signals", "pipes", "files", "memory", "polling",
-                                        "preempt", "events", "ptys", "locks", "ipcfiles", "splice")
+                                        "preempt", "events", "ptys", "locks", "ipcfiles", "splice", "inotify")
         for libc in ("musl", "glibc")]
 
 

@@ -20,10 +20,10 @@ Intended differences, each with its reason (and nothing else is normalised):
   CONSOLE   st_mode permission bits and st_rdev of fstat/newfstatat on fds 0-2: the
             guest's console (char 5,1, 0620) vs the host's /dev/null (char 1,3, 0666).
   RANDOM    getrandom's bytes are random on the host (seeded under umlpy).
-  TEMPNAME  glibc's mkdtemp draws getrandom bits a varying number of times on the host
-            (usually once, sometimes twice): getrandom calls right before the mkdir of
-            the temporary directory are dropped on both sides.
-  TMPNAME   mkdtemp/mkstemp names (files-*, locks-*, splice-*) derive from the clock and addresses.
+  TEMPNAME  glibc's mkdtemp/mkstemp draw getrandom bits a varying number of times on the
+            host (usually once, sometimes twice): getrandom calls right before the mkdir or
+            open of a /tmp/umlpy-* temporary name are dropped on both sides.
+  TMPNAME   mkdtemp/mkstemp names (files-*, locks-*, splice-*, inotify-*) derive from the clock and addresses.
   VDSO      clock_gettime/gettimeofday/time/getcpu go through the vDSO natively and
             do not appear under strace; under umlpy they are real system calls.  They
             are dropped from the umlpy side only.
@@ -139,7 +139,7 @@ def normalise(lines, pid_map: dict, side: str):
         for native_pid, guest_pid in pid_map.items():               # PIDS
             line = re.sub(r"(?<![\w.x])%d(?![\w.])" % native_pid, str(guest_pid), line)
         line = re.sub(r"0x[0-9a-f]{5,}", "0xADDR", line)            # ADDR
-        line = re.sub(r"umlpy-(files|locks|splice)-[A-Za-z0-9]{6}", r"umlpy-\1-XXXXXX", line)   # TMPNAME
+        line = re.sub(r"umlpy-(files|locks|splice|inotify)-[A-Za-z0-9]{6}", r"umlpy-\1-XXXXXX", line)   # TMPNAME
         m = _CALL.match(line)
         if m:
             name = m.group("name")
@@ -155,9 +155,13 @@ def normalise(lines, pid_map: dict, side: str):
             recs.append(_squash_spaces(line))
         else:
             recs.append(line.strip())
-    for i in range(len(recs) - 1, 0, -1):                        # TEMPNAME
-        if recs[i - 1].startswith("getrandom(") and recs[i].startswith('mkdir("/tmp/umlpy-files-'):
-            del recs[i - 1]
+    out = []                                                     # TEMPNAME
+    for r in recs:
+        if r.startswith(('mkdir("/tmp/umlpy-', 'openat(AT_FDCWD, "/tmp/umlpy-')):
+            while out and out[-1].startswith("getrandom("):
+                out.pop()
+        out.append(r)
+    recs = out
     sigchld = sorted(r for r in recs if r.startswith("--- SIGCHLD "))       # SIGCHLD
     recs = [r for r in recs if not r.startswith("--- SIGCHLD ")]
     return _merge_pipe_io(recs) + sigchld
@@ -208,7 +212,8 @@ def assert_same_trace(pairs):
 
 
 GUESTS = ["hello", "hello-glibc", "hello-musl", "writes", "files-musl", "files-glibc", "memory-musl",
-          "pipes-musl", "exit42", "segv", "signals-glibc", "locks-glibc", "splice-glibc"]
+          "pipes-musl", "exit42", "segv", "signals-glibc", "locks-glibc", "splice-glibc",
+          "inotify-glibc"]
 
 # Programs whose traces differ from strace's because of an umlpy bug (see the report).
 @pytest.mark.slow

@@ -49,6 +49,7 @@ import errno
 import os
 
 from umlpy.abi import stat as st
+from umlpy.abi.events import IN
 from umlpy.abi.fcntl import SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET
 from umlpy.abi.poll import POLLERR, POLLHUP, POLLIN, POLLOUT  # noqa: F401  (fs's files use them)
 from umlpy.errors import SyscallError
@@ -62,6 +63,11 @@ SETFL_MASK = os.O_APPEND | os.O_NONBLOCK | os.O_ASYNC | os.O_DIRECT | os.O_NOATI
 OPEN_ONLY_FLAGS = os.O_CREAT | os.O_EXCL | os.O_NOCTTY | os.O_TRUNC | os.O_CLOEXEC
 
 MAX_LFS_FILESIZE = (1 << 63) - 1
+
+#: ``(file, mask)`` -> None: set by :mod:`umlpy.fs.inotify` while any watch exists, so
+#: that the last close of a description reports IN_CLOSE_WRITE/IN_CLOSE_NOWRITE.
+notify_hook = None
+_IN_CLOSE_WRITE, _IN_CLOSE_NOWRITE = int(IN.IN_CLOSE_WRITE), int(IN.IN_CLOSE_NOWRITE)
 
 # Linux caps one read/write at MAX_RW_COUNT (INT_MAX & PAGE_MASK).
 MAX_RW_COUNT = 0x7FFFF000
@@ -109,6 +115,8 @@ class File:
             if self.has_locks:
                 from umlpy.fs.locks import file_released
                 file_released(self)
+            if notify_hook is not None and self.inode is not None:
+                notify_hook(self, _IN_CLOSE_WRITE if self.writable else _IN_CLOSE_NOWRITE)
             self.release()
 
     def release(self):

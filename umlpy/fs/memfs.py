@@ -24,6 +24,7 @@ from umlpy.errors import SyscallError
 from umlpy.fs import hostfs
 from umlpy.abi.fcntl import F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SHRINK, F_SEAL_WRITE
 from umlpy.fs.file import DirFile, RegularFile
+from umlpy.fs.inotify import move_watches
 from umlpy.fs.pipe import open_fifo
 from umlpy.fs.node import DEV_ROOT, Inode, Meta, dtype_of, now
 
@@ -318,6 +319,10 @@ class MemDir(MemNode):
             else:
                 raise SyscallError(errno.EACCES)
             self.children[name] = new
+            move_watches(node, new)
+            locks = getattr(node, "file_locks", None)
+            if locks is not None:
+                new.file_locks = locks          # locks and watches follow the copy
             node = new
         return node
 

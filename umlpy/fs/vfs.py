@@ -19,6 +19,9 @@ from umlpy.errors import SyscallError
 from umlpy.fs import hostfs, perm
 from umlpy.fs.devfs import new_devfs
 from umlpy.fs.file import PathFile
+from umlpy.fs import inotify
+from umlpy.fs.inotify import (IN_ATTRIB, IN_MODIFY, IN_OPEN, fsnotify, fsnotify_create, fsnotify_delete,
+                              fsnotify_file, fsnotify_move)
 from umlpy.fs.locks import LockContext
 from umlpy.fs.memfs import MemDir, MemFile, new_overlay_root, new_tmpfs
 from umlpy.fs.node import DEV_DEVFS, DEV_PROC, DEV_ROOT, DEV_TMP
@@ -156,6 +159,7 @@ class VFS:
                 perm.check(caller, parent.stat(), perm.W_OK | perm.X_OK)
                 node = parent.new_file(mode & ~caller.umask, caller)
                 parent.create(r.name, node, caller)
+                fsnotify_create(parent, r.name, node)
                 r = r._replace(node=node)
                 created = True
             elif flags & os.O_EXCL:
@@ -179,7 +183,11 @@ class VFS:
                 raise SyscallError(errno.EACCES)
             node = self._mutable_dir(r.parent).copy_up(r.name, caller,
                                                       with_data=not flags & os.O_TRUNC)
-        return node.open(flags, caller, self._guest_path(caller, r))
+        f = node.open(flags, caller, self._guest_path(caller, r))
+        if inotify.active:
+            f.dentry = (r.parent, r.name)
+            fsnotify_file(f, IN_OPEN)
+        return f
 
     def _open_tmpfile(self, caller, path, flags, mode, dirfd_file):
         r = self.resolve(caller, path, dirfd_file=dirfd_file)
@@ -224,7 +232,9 @@ class VFS:
 
     def mkdir(self, caller, path: bytes, mode: int = 0o777, dirfd_file=None):
         parent, name = self._parent_for_create(caller, path, dirfd_file)
-        parent.create(name, parent.new_dir(mode & ~caller.umask & 0o7777, caller), caller)
+        node = parent.new_dir(mode & ~caller.umask & 0o7777, caller)
+        parent.create(name, node, caller)
+        fsnotify_create(parent, name, node)
 
     def mknod(self, caller, path: bytes, mode: int, rdev: int = 0, dirfd_file=None):
         """mknod/mknodat: a regular file, a FIFO or a socket inode; returns the new node.
@@ -254,6 +264,7 @@ class VFS:
         else:
             node = parent.new_special(kind | perms, caller)
         parent.create(r.name, node, caller)
+        fsnotify_create(parent, r.name, node)
         return node
 
     def symlink(self, caller, target: bytes, linkpath: bytes, dirfd_file=None):
@@ -268,7 +279,9 @@ class VFS:
             raise SyscallError(errno.ENOENT)
         parent = self._mutable_dir(r.parent)
         perm.check(caller, parent.stat(), perm.W_OK | perm.X_OK)
-        parent.create(r.name, parent.new_symlink(bytes(target), caller), caller)
+        node = parent.new_symlink(bytes(target), caller)
+        parent.create(r.name, node, caller)
+        fsnotify_create(parent, r.name, node)
 
     def _victim(self, caller, path, dirfd_file):
         r = self.resolve(caller, path, follow=False, dirfd_file=dirfd_file, want_parent=True)
@@ -285,6 +298,7 @@ class VFS:
         parent = self._mutable_dir(r.parent)
         perm.may_delete(caller, parent.stat(), r.node.stat())
         parent.remove(r.name, caller)
+        fsnotify_delete(parent, r.name, r.node, gone=getattr(getattr(r.node, "meta", None), "nlink", 0) == 0)
 
     def rmdir(self, caller, path: bytes, dirfd_file=None):
         r = self._victim(caller, path, dirfd_file)
@@ -301,6 +315,7 @@ class VFS:
         if r.node.entries(caller):
             raise SyscallError(errno.ENOTEMPTY)
         parent.remove(r.name, caller)
+        fsnotify_delete(parent, r.name, r.node, gone=True)
 
     def rename(self, caller, old: bytes, new: bytes, olddir_file=None, newdir_file=None,
                flags: int = 0):
@@ -342,6 +357,7 @@ class VFS:
             np_.remove(rn.name, caller)
         node = op.remove(ro.name, caller, keep_links=True)
         np_.create(rn.name, node, caller)
+        fsnotify_move(op, ro.name, np_, rn.name, node)
 
     def link(self, caller, old: bytes, new: bytes, olddir_file=None, newdir_file=None,
              follow: bool = False):
@@ -363,6 +379,8 @@ class VFS:
         np_.create(r.name, node, caller)
         node.meta.nlink += 1
         node.meta.touch()
+        fsnotify(node, IN_ATTRIB)
+        fsnotify_create(np_, r.name, node)
 
     # -- metadata ----------------------------------------------------------
     def _meta_node(self, caller, path, dirfd_file, follow):
@@ -370,29 +388,36 @@ class VFS:
         node = r.node
         if isinstance(node, hostfs.HostNode):
             node = self._mutable_dir(r.parent).copy_up(r.name, caller)
-        return node
+        return node, (r.parent, r.name)
+
+    @staticmethod
+    def _attrib(node, where):
+        fsnotify(node, IN_ATTRIB, *where)
 
     def chmod(self, caller, path: bytes, mode: int, dirfd_file=None, follow=True):
-        node = self._meta_node(caller, path, dirfd_file, follow)
+        node, where = self._meta_node(caller, path, dirfd_file, follow)
         self._check_owner(caller, node)
         node.set_meta(mode=mode)
+        self._attrib(node, where)
 
     def chown(self, caller, path: bytes, uid: int, gid: int, dirfd_file=None, follow=True):
-        node = self._meta_node(caller, path, dirfd_file, follow)
+        node, where = self._meta_node(caller, path, dirfd_file, follow)
         if caller.fsuid != 0:
             s = node.stat()
             if uid not in (-1, s.st_uid) or (gid != -1 and not caller.in_group(gid)):
                 raise SyscallError(errno.EPERM)
             self._check_owner(caller, node)
         node.set_meta(uid=uid, gid=gid)
+        self._attrib(node, where)
 
     def utimens(self, caller, path: bytes, atime, mtime, dirfd_file=None, follow=True):
         """atime/mtime: (sec, nsec), or None to leave unchanged (UTIME_OMIT);
         the handler turns UTIME_NOW into the current time."""
-        node = self._meta_node(caller, path, dirfd_file, follow)
+        node, where = self._meta_node(caller, path, dirfd_file, follow)
         if caller.fsuid != 0 and caller.fsuid != node.stat().st_uid:
             perm.check(caller, node.stat(), perm.W_OK)
         node.set_meta(atime=atime, mtime=mtime)
+        self._attrib(node, where)
 
     @staticmethod
     def _check_owner(caller, node):
@@ -410,6 +435,7 @@ class VFS:
         if isinstance(node, hostfs.HostNode):
             node = self._mutable_dir(r.parent).copy_up(r.name, caller)
         node.truncate(length)
+        fsnotify(node, IN_MODIFY, r.parent, r.name)
 
     # -- cwd ---------------------------------------------------------------
     def chdir(self, caller, path: bytes, dirfd_file=None):

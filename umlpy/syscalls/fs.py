@@ -25,6 +25,8 @@ from umlpy.fs.memfs import MemfdFile, MemfdNode
 from umlpy.fs.node import DEV_SHM, Meta
 from umlpy.fs.pty import TIOCGPTPEER, PtyMaster
 from umlpy.kernel.restart import REGS_SET, RestartBlock
+from umlpy.fs.inotify import IN_ACCESS, IN_MODIFY
+from .inotify import notifying
 from .locks import LOCK_CMDS, fcntl_lock
 from umlpy.waiter import WouldBlock
 from umlpy.fs.pipe import make_pipe
@@ -808,10 +810,13 @@ fsetxattr = _xattr_handler("fsetxattr", errno.EOPNOTSUPP, by_fd=True)
 
 
 FAMILY = [
-    supported("read", _restarting(read)), supported("write", _restarting(write)),
-    supported("readv", _restarting(readv)), supported("writev", _restarting(writev)),
-    supported("pread64", pread64), supported("pwrite64", pwrite64), supported("preadv", preadv),
-    supported("pwritev", pwritev), supported("lseek", lseek),
+    supported("read", notifying(_restarting(read), IN_ACCESS)),
+    supported("write", notifying(_restarting(write), IN_MODIFY)),
+    supported("readv", notifying(_restarting(readv), IN_ACCESS)),
+    supported("writev", notifying(_restarting(writev), IN_MODIFY)),
+    supported("pread64", notifying(pread64, IN_ACCESS)), supported("pwrite64", notifying(pwrite64, IN_MODIFY)),
+    supported("preadv", notifying(preadv, IN_ACCESS)), supported("pwritev", notifying(pwritev, IN_MODIFY)),
+    supported("lseek", lseek),
     supported("openat", openat), supported("open", open_), supported("creat", creat),
     supported("close", close), supported("close_range", close_range),
     supported("dup", dup), supported("dup2", dup2), supported("dup3", dup3),
@@ -833,7 +838,7 @@ FAMILY = [
     supported("linkat", linkat), supported("chmod", chmod), supported("fchmod", fchmod),
     supported("fchmodat", fchmodat), supported("chown", chown), supported("fchown", fchown),
     supported("lchown", lchown), supported("fchownat", fchownat), supported("umask", umask),
-    supported("truncate", truncate), supported("ftruncate", ftruncate),
+    supported("truncate", truncate), supported("ftruncate", notifying(ftruncate, IN_MODIFY, on_zero=True)),
     supported("mknod", mknod), supported("mknodat", mknodat),
     partial("memfd_create", memfd_create, "MFD_HUGETLB: EINVAL (no hugetlbfs); F_SEAL_WRITE's EBUSY "
             "counts every shared mapping, read-only ones of O_RDONLY fds too"),

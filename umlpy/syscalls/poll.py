@@ -132,6 +132,7 @@ def ppoll(t, a):
     _with_sigmask(t, a.ptr(3), a.size(4))
     ret = _do_poll(t, a.ptr(0), a.uint(1), _timespec(t, a.ptr(2)))
     _restore_sigmask(t)
+    _left(t, a.ptr(2))
     return ret
 
 
@@ -180,8 +181,19 @@ def _do_select(t, nfds, rp, wp, ep, timeout_ns):
     _wait(t, files, deadline)
 
 
+def _left(t, ptr, usec=False):
+    """Write the time left before the call's deadline back to its timeout (select,
+    pselect6 and ppoll do; a timeout that is gone reads 0)."""
+    rb = t.restart_block
+    if not ptr or not isinstance(rb, PollBlock) or rb.deadline is None:
+        return
+    left = max(0, rb.deadline - t.kernel.now_ns())
+    sub = left % 10 ** 9
+    t.mm.write(ptr, struct.pack("<qq", left // 10 ** 9, sub // 1000 if usec else sub))
+
+
 def select(t, a):
-    """Select implements select(2); the timeout is not updated on return."""
+    """Select implements select(2), the time left written back to the timeout."""
     tv = a.ptr(4)
     timeout = None
     if tv:
@@ -189,7 +201,9 @@ def select(t, a):
         if sec < 0 or not 0 <= usec < 10 ** 6:
             raise E(errno.EINVAL)
         timeout = sec * 10 ** 9 + usec * 1000
-    return _do_select(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), timeout)
+    ret = _do_select(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), timeout)
+    _left(t, tv, usec=True)
+    return ret
 
 
 def pselect6(t, a):
@@ -199,6 +213,7 @@ def pselect6(t, a):
         _with_sigmask(t, mask_ptr, size)
     ret = _do_select(t, a.int(0), a.ptr(1), a.ptr(2), a.ptr(3), _timespec(t, a.ptr(4)))
     _restore_sigmask(t)
+    _left(t, a.ptr(4))
     return ret
 
 

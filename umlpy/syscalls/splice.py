@@ -25,7 +25,19 @@ from umlpy.fs.file import PathFile
 from umlpy.fs.memfs import MemfdFile
 from umlpy.fs.pipe import pipe_of, pipe_put, pipe_room, pipe_take
 
+from umlpy.fs import inotify as fsn
+from umlpy.fs.inotify import IN_ACCESS, IN_MODIFY
+
+from .inotify import notifying
 from .table import partial, supported
+
+
+def _moved(fin, fout, n):
+    """inotify: data went from ``fin`` to ``fout``."""
+    if n > 0 and fsn.active:
+        fsn.fsnotify_file(fin, IN_ACCESS)
+        fsn.fsnotify_file(fout, IN_MODIFY)
+    return n
 
 E = SyscallError
 SIGPIPE = int(Sig.SIGPIPE)
@@ -121,7 +133,7 @@ def sendfile(t, a):
         fin.pos = pos + done
     else:
         t.mm.write(offp, _OFF.pack(pos + done))
-    return done
+    return _moved(fin, fout, done)
 
 
 def pipe_room_or_epipe(t, f, nonblock):
@@ -176,7 +188,7 @@ def copy_file_range(t, a):
         fout.pos = pout + done
     else:
         t.mm.write(offp_out, _OFF.pack(pout + done))
-    return done
+    return _moved(fin, fout, done)
 
 
 # --- splice, tee, vmsplice ----------------------------------------------------------------
@@ -222,7 +234,7 @@ def splice(t, a):
         pipe_take(fin, n, True)          # consume what was written
         if off_out is not None:
             t.mm.write(offp_out, _OFF.pack(off_out + n))
-        return n
+        return _moved(fin, fout, n)
     if opipe is not None:
         if off_in is not None:
             if not fin.seekable:
@@ -236,7 +248,7 @@ def splice(t, a):
         n = pipe_put(fout, data)
         if off_in is not None:
             t.mm.write(offp_in, _OFF.pack(off_in + n))
-        return n
+        return _moved(fin, fout, n)
     raise E(errno.EINVAL)
 
 
@@ -372,7 +384,7 @@ FAMILY = [
     supported("sendfile", sendfile), supported("copy_file_range", copy_file_range),
     partial("splice", splice, "data is copied; SPLICE_F_MOVE/GIFT give no pages away"),
     supported("tee", tee), partial("vmsplice", vmsplice, "data is copied; SPLICE_F_GIFT gives no pages away"),
-    partial("fallocate", fallocate, "tmpfs modes: 0, KEEP_SIZE, PUNCH_HOLE|KEEP_SIZE; others EOPNOTSUPP"),
+    partial("fallocate", notifying(fallocate, IN_MODIFY, on_zero=True), "tmpfs modes: 0, KEEP_SIZE, PUNCH_HOLE|KEEP_SIZE; others EOPNOTSUPP"),
     partial("readahead", readahead, "argument checks only: guest files are in memory"),
     partial("fadvise64", fadvise64, "argument checks only: guest files are in memory"),
 ]

@@ -20,10 +20,10 @@ from umlpy.abi.prctl import ARCH_GET_FS, ARCH_GET_GS, PR, TASK_COMM_LEN
 
 from .args import DIRFD, INT_OUT, PATH, WAIT_STATUS_OUT, IntOut
 from .format import fmt_enum, fmt_flags, fmt_hex, fmt_octal, fmt_ptr, fmt_struct
-from .guest import M64, failed, fd_text, read_mem, read_struct, s32, str_at, xmode_of
-from .structs import fmt_flock, fmt_rusage, fmt_termios, fmt_timespec, fmt_winsize, mode_text
+from .guest import MAX_ARRAY, M64, failed, fd_text, read_mem, read_struct, s32, str_at, xmode_of
+from .structs import fmt_flock, fmt_rusage, fmt_termios, fmt_timespec, fmt_timeval, fmt_winsize, mode_text
 from .tables import (ARCH_CODES, CLONE_FLAGS, FCNTL_CMDS, FD_FLAGS, MREMAP_FLAGS, PR_OPTIONS, S_IFMT_NAMES,
-                     SEAL_FLAGS, WAIT_OPTIONS)
+                     POLL_EVENTS, SEAL_FLAGS, WAIT_OPTIONS)
 
 _MKNOD_KINDS = {v for v, _ in S_IFMT_NAMES}
 from .values import fmt_clone_flags, fmt_futex_op, fmt_futex_wake_op, fmt_ioctl_request, fmt_open_flags, \
@@ -358,3 +358,127 @@ class SigreturnCall(Custom):
         get = getattr(ctx, "sigreturn_mask", None)
         mask = get() if get is not None else None
         return [] if mask is None else ["{mask=%s}" % fmt_sigset(mask, xmode_of(ctx))]
+
+
+# --- I/O multiplexing ------------------------------------------------------------------
+
+_POLLFD = struct.Struct("<ihh")
+
+
+def _pollfds(ctx, addr, n, revents):
+    """poll's array: ``[{fd=3, events=POLLIN}]``, or at exit the entries with revents."""
+    shown = min(n, MAX_ARRAY)
+    data = read_mem(ctx, addr, shown * _POLLFD.size) if shown else b""
+    if data is None:
+        return None
+    xm = xmode_of(ctx)
+    items = []
+    for k in range(shown):
+        fd, ev, rev = _POLLFD.unpack_from(data, k * _POLLFD.size)
+        if revents:
+            if rev:
+                items.append("{fd=%s, revents=%s}" % (fd_text(ctx, fd), fmt_flags(rev & 0xFFFF, POLL_EVENTS, None, xm)))
+        else:
+            items.append("{fd=%s, events=%s}" % (fd_text(ctx, fd), fmt_flags(ev & 0xFFFF, POLL_EVENTS, None, xm)))
+    if n > shown and not revents:
+        items.append("...")
+    return "[" + ", ".join(items) + "]"
+
+
+class PollCall(Custom):
+    """poll and ppoll: ``= 1 ([{fd=4, revents=POLLOUT}])``, ``= 0 (Timeout)``, and
+    ppoll's time left."""
+
+    def __init__(self, ppoll: bool):
+        self.ppoll = ppoll
+
+    def enter(self, ctx, args):
+        n = args[1] & 0xFFFFFFFF
+        arr = "NULL" if not args[0] else (_pollfds(ctx, args[0], n, False) or fmt_ptr(args[0]))
+        out = [arr, str(n)]
+        if not self.ppoll:
+            out.append(str(s32(args[2])))
+            return out
+        out.append("NULL" if not args[2] else fmt_timespec(ctx, args[2]))
+        if not args[3]:
+            out.append("NULL")
+        elif args[4] != 8:
+            out.append(fmt_ptr(args[3]))
+        else:
+            data = read_mem(ctx, args[3], 8)
+            out.append(fmt_ptr(args[3]) if data is None else fmt_sigset(int.from_bytes(data, "little"),
+                                                                       xmode_of(ctx)))
+        out.append(str(args[4]))
+        return out
+
+    def retval(self, ctx, args, ret):
+        if ret == 0:
+            return "0 (Timeout)"
+        if ret < 0:
+            return None
+        ready = _pollfds(ctx, args[0], args[1] & 0xFFFFFFFF, True)
+        if ready is None:
+            return None
+        if self.ppoll and args[2]:
+            return "%d (%s, left %s)" % (ret, ready, fmt_timespec(ctx, args[2]))
+        return "%d (%s)" % (ret, ready)
+
+
+def _fdset(ctx, addr, nfds):
+    if not addr:
+        return "NULL"
+    if nfds <= 0:
+        return fmt_ptr(addr)
+    nbytes = ((min(nfds, 1 << 20) + 63) // 64) * 8
+    data = read_mem(ctx, addr, nbytes)
+    if data is None:
+        return fmt_ptr(addr)
+    bits = int.from_bytes(data, "little")
+    return "[" + " ".join(str(fd) for fd in range(nfds) if bits >> fd & 1) + "]"
+
+
+class SelectCall(Custom):
+    """select and pselect6: the fd sets as ``[3 4]`` on entry; at exit ``= 1 (in [3], out
+    [4], left {...})`` or ``= 0 (Timeout)``."""
+
+    def __init__(self, pselect: bool):
+        self.pselect = pselect
+
+    def enter(self, ctx, args):
+        n = s32(args[0])
+        out = [str(n)] + [_fdset(ctx, args[k], n) for k in (1, 2, 3)]
+        if not args[4]:
+            out.append("NULL")
+        else:
+            out.append(fmt_timespec(ctx, args[4]) if self.pselect else fmt_timeval(ctx, args[4]))
+        if self.pselect:
+            if not args[5]:
+                out.append("NULL")
+            else:
+                v = read_struct(ctx, args[5], struct.Struct("<QQ"))
+                if v is None:
+                    out.append(fmt_ptr(args[5]))
+                else:
+                    mask = "NULL"
+                    if v[0]:
+                        data = read_mem(ctx, v[0], 8) if v[1] == 8 else None
+                        mask = fmt_ptr(v[0]) if data is None else fmt_sigset(int.from_bytes(data, "little"),
+                                                                             xmode_of(ctx))
+                    out.append("{sigmask=%s, sigsetsize=%d}" % (mask, v[1]))
+        return out
+
+    def retval(self, ctx, args, ret):
+        if ret == 0:
+            return "0 (Timeout)"
+        if ret < 0:
+            return None
+        n = s32(args[0])
+        parts = []
+        for k, name in ((1, "in"), (2, "out"), (3, "except")):
+            if args[k]:
+                text = _fdset(ctx, args[k], n)
+                if text not in ("[]", "NULL") and text.startswith("["):
+                    parts.append("%s %s" % (name, text))
+        if args[4]:
+            parts.append("left " + (fmt_timespec(ctx, args[4]) if self.pselect else fmt_timeval(ctx, args[4])))
+        return "%d (%s)" % (ret, ", ".join(parts))

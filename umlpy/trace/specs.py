@@ -440,6 +440,10 @@ _DECODED = {
     "dup3": ((FD, INT, OPEN_FLAGS), "fd"),
     "fcntl": (c.FcntlCall(), "int"),
     "flock": ((FD, a.FLAGS(t.FLOCK_OPS)), "int"),
+    "inotify_init": ((), "fd"),
+    "inotify_init1": ((a.FLAGS(t.INOTIFY_INIT_FLAGS, dflt="IN_???"),), "fd"),
+    "inotify_add_watch": ((FD, PATH, a.FLAGS(t.INOTIFY_MASK, dflt="IN_???")), "int"),
+    "inotify_rm_watch": ((FD, INT), "int"),
     "sendfile": ((FD, FD, a.OffsetArg(arrow=True), SIZE), "int"),
     "copy_file_range": ((FD, a.OffsetArg(), FD, a.OffsetArg(), SIZE, UINT), "int"),
     "splice": ((FD, a.OffsetArg(), FD, a.OffsetArg(), SIZE, a.FLAGS(t.SPLICE_FLAGS, dflt="SPLICE_F_???")), "int"),
@@ -496,7 +500,11 @@ _DECODED = {
     "fsync": ((FD,), "int"),
     "fdatasync": ((FD,), "int"),
     "utimensat": ((DIRFD, PATH, a.UTIMES_IN, AT_FLAGS), "int"),
-    # event files
+    # I/O multiplexing and event files
+    "poll": (c.PollCall(ppoll=False), "int"),
+    "ppoll": (c.PollCall(ppoll=True), "int"),
+    "select": (c.SelectCall(pselect=False), "int"),
+    "pselect6": (c.SelectCall(pselect=True), "int"),
     "epoll_create": ((INT,), "fd"),
     "epoll_create1": ((a.FLAGS(t.EPOLL_CREATE_FLAGS, dflt="EPOLL_???"),), "fd"),
     "epoll_ctl": ((FD, a.ENUM(t.EPOLL_CTL_OPS, "EPOLL_CTL_???"), FD, a.EPOLL_EVENT_IN), "int"),

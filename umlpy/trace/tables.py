@@ -8,9 +8,10 @@ strace's own (``SNDCTL_TMR_START or TCSETS``).  No number is defined here.
 """
 
 from umlpy.abi import stat as abi_stat
+from umlpy.abi import poll as abi_poll
 from umlpy.abi import termios
 from umlpy.abi.clone import CLONE
-from umlpy.abi.events import EFD, EPOLL, EPOLL_CLOEXEC, IN, SFD, TFD, TFD_TIMER, EpollOp
+from umlpy.abi.events import EFD, EPOLL, EPOLL_CLOEXEC, IN, IN_CLOEXEC, IN_NONBLOCK, SFD, TFD, TFD_TIMER, EpollOp
 from umlpy.abi.fcntl import (AT, AT_EACCESS, AT_EMPTY_PATH, AT_STATX_DONT_SYNC, AT_STATX_FORCE_SYNC,
                              AT_STATX_SYNC_AS_STAT, AT_SYMLINK_NOFOLLOW, F, F_RDLCK, F_UNLCK, F_WRLCK,
                              FD_CLOEXEC, IOCTL, LOCK, MFD, O, O_ACCMODE, O_ACCMODE_NAMES, SEAL, SEEK)
@@ -136,3 +137,6 @@ TFD_FLAGS = _ordered(TFD, "TFD_CLOEXEC TFD_NONBLOCK")
 TFD_TIMER_FLAGS = pairs(TFD_TIMER)
 SFD_FLAGS = _ordered(SFD, "SFD_CLOEXEC SFD_NONBLOCK")
 INOTIFY_MASK = pairs(IN)
+POLL_EVENTS = _named(abi_poll, "POLLIN POLLPRI POLLOUT POLLERR POLLHUP POLLNVAL POLLRDNORM POLLRDBAND "
+                               "POLLWRNORM POLLWRBAND POLLMSG POLLRDHUP")
+INOTIFY_INIT_FLAGS = ((IN_NONBLOCK, "IN_NONBLOCK"), (IN_CLOEXEC, "IN_CLOEXEC"))
