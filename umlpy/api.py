@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from umlpy.abi.memory import PAGE_SIZE
 from umlpy.errors import SyscallError, UmlpyError
-from umlpy.fs.console import ConsoleIO, std_files
+from umlpy.fs.console import ConsoleIO, ConsoleTty, std_files
 from umlpy.fs.fdtable import FdTable
 from umlpy.fs.vfs import VFS
 from umlpy.kernel import aspace as kaspace, exec as kexec
@@ -86,6 +86,12 @@ class Machine:
         self.rootfs = rootfs if rootfs is not None else default_image()
         if not os.path.isdir(self.rootfs):
             raise UmlpyError("root image %s is not a directory" % self.rootfs)
+        #: With console="terminal" the host terminal on fds 0/1 becomes a guest terminal
+        #: (``ConsoleTty``: raw host mode, the guest's own line discipline and job control).
+        self.terminal = console == "terminal"
+        self.console_tty = None
+        if self.terminal:
+            console = None
         self.console = console or (ConsoleIO(read_fd=0), ConsoleIO(write_fd=1), ConsoleIO(write_fd=2))
         if pin_cpu is None:
             pin_cpu = os.environ.get("UMLPY_PIN_CPU", "1") != "0"
@@ -101,8 +107,11 @@ class Machine:
         frames = FrameAllocator(self.physmem)
 
         def vfs_factory(k):
+            host = TtyJobHost(k)
+            if self.terminal:
+                self.console_tty = ConsoleTty(host, 0, 1)
             return VFS(self.rootfs, ProcInfo(k), console=self.console[1], random_bytes=k.random_bytes,
-                       mem_total_kb=memory // 1024, tty_host=TtyJobHost(k))
+                       mem_total_kb=memory // 1024, tty_host=host, console_tty=self.console_tty)
 
         self.kernel = Kernel(platform=self.platform, frames=frames, vfs_factory=vfs_factory,
                              table=default_table(), hostname=hostname, memory_limit=memory,
@@ -118,8 +127,18 @@ class Machine:
         k.init = g
         files = FdTable()
         files.users = 1
-        for fd, f in enumerate(std_files(*self.console)):
-            files.install_at(fd, f)
+        ct = self.console_tty
+        if ct is not None:
+            # The console is pid 1's controlling terminal (as a login's terminal is).
+            f = ct.open_file(os.O_RDWR)
+            files.install_at(0, f)
+            files.install_at(1, f)
+            files.install_at(2, f if ConsoleTty.usable(0, 2) else std_files(*self.console)[2])
+            g.tty, ct.tty.session, ct.tty.pgrp = ct.tty, g.sid, g.pgid
+            k.watch_host_fd(ct.read_fd, ct.pump)
+        else:
+            for fd, f in enumerate(std_files(*self.console)):
+                files.install_at(fd, f)
         ctx = self.platform.new_context()
         fs = FsContext()
         # A placeholder MM until the image is loaded (exec replaces it).
@@ -162,9 +181,17 @@ class Machine:
         return t
 
     def run(self) -> int:
-        return self.kernel.run()
+        if self.console_tty is not None:
+            self.console_tty.raw()
+        try:
+            return self.kernel.run()
+        finally:
+            if self.console_tty is not None:
+                self.console_tty.restore()
 
     def close(self):
+        if self.console_tty is not None:
+            self.console_tty.restore()
         try:
             self.kernel.hooks.close()
             self.kernel.shutdown()
@@ -204,6 +231,8 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
     out, err = bytearray(), bytearray()
     if capture:
         console = (ConsoleIO(input=stdin or b""), ConsoleIO(write=out.extend), ConsoleIO(write=err.extend))
+    elif stdin is None and ConsoleTty.usable(0, 1):
+        console = "terminal"           # the host terminal becomes the guest's console tty
     else:
         console = (ConsoleIO(input=stdin) if stdin is not None else ConsoleIO(read_fd=0),
                    ConsoleIO(write_fd=1), ConsoleIO(write_fd=2))

@@ -18,6 +18,7 @@ import pytest
 
 import umlpy
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "guests", "jobctl.py")
 PYTHON = "/usr/bin/python3"
 
@@ -53,3 +54,24 @@ def test_script_records_a_session(platform, tmp_path):
     guest = umlpy.run(argv, rootfs="/", platform=platform, stdin=stdin)
     assert guest.stdout == native.stdout
     assert guest.returncode == native.returncode
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shell", sorted(SHELLS))
+def test_console_is_a_terminal(platform, shell):
+    """umlpy itself on a host pty: the host terminal becomes the guest's console tty (raw
+    host mode, the guest's line discipline), pid 1's controlling terminal.  The same
+    script types at ``umlpy run SHELL`` as at the shell natively; the transcripts match."""
+    argv = SHELLS[shell]
+    if not os.path.exists(PYTHON) or not os.path.exists(argv[0]):
+        pytest.skip("%s or %s is not installed" % (PYTHON, argv[0]))
+    native = subprocess.run([PYTHON, SCRIPT] + argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, timeout=60)
+    assert native.returncode == 0, native.stdout + native.stderr
+    umlpy_cmd = [sys.executable, "-m", "umlpy", "run", "--platform", platform, "--rootfs", "/",
+                 "--env", "PS1=$ ", "--env", "TERM=dumb"]
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    guest = subprocess.run([PYTHON, SCRIPT] + umlpy_cmd + argv, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=120, env=env)
+    assert guest.stdout == native.stdout, guest.stderr
+    assert guest.returncode == 0

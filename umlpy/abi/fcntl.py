@@ -165,6 +165,10 @@ F_ADD_SEALS = F.F_ADD_SEALS
 F_GET_SEALS = F.F_GET_SEALS
 
 FD_CLOEXEC = 1
+#: F_NOTIFY (dnotify): keep the registration after its first event.
+DN_MULTISHOT = 0x80000000
+#: /proc/sys/fs/pipe-max-size's default (F_SETPIPE_SZ's limit without CAP_SYS_RESOURCE).
+PIPE_MAX_SIZE = 1 << 20
 
 F_RDLCK = 0
 F_WRLCK = 1

@@ -236,3 +236,97 @@ def std_files(stdin: ConsoleIO, stdout: ConsoleIO, stderr: ConsoleIO,
     """Descriptions for the first process's fds 0, 1, 2."""
     return [Console(stdin, os.O_RDWR, path), Console(stdout, os.O_RDWR, path),
             Console(stderr, os.O_RDWR, path)]
+
+
+class ConsoleTty:
+    """The console as a terminal of the guest's own, over a host terminal (as UML's).
+
+    While the guest runs, the host terminal is raw (:meth:`raw`, undone by
+    :meth:`restore`): every key reaches the guest kernel, whose line discipline
+    (``umlpy.fs.tty.Tty``) echoes, edits lines, and turns ^C, ^Z and ^\\\\ into
+    signals for the guest's foreground process group; the guest's output goes
+    through its own output processing to the host terminal.  The kernel calls
+    :meth:`pump` whenever the host fd has input.  Window size: the host's at start.
+    """
+
+    def __init__(self, host, read_fd: int, write_fd: int):
+        from umlpy.fs.devfs import new_console_node
+        from umlpy.fs.tty import Tty, TtyFile
+        self.read_fd, self.write_fd = read_fd, write_fd
+        self.node = new_console_node()
+        self._saved = None
+        self.tty = Tty(host, b"/dev/console", self._output, lambda: 1 << 20)
+        self.tty.open_file = self.open_file
+        self._file_cls = TtyFile
+        try:
+            ws = host_fcntl.ioctl(write_fd, termios.TIOCGWINSZ, bytes(WINSIZE_SIZE))
+            self.tty.winsize = struct.unpack("<HHHH", ws)
+        except OSError:
+            pass
+
+    @staticmethod
+    def usable(read_fd: int = 0, write_fd: int = 1) -> bool:
+        """Whether both host fds are the same terminal (so the console can be a tty)."""
+        try:
+            return (os.isatty(read_fd) and os.isatty(write_fd)
+                    and os.ttyname(read_fd) == os.ttyname(write_fd))
+        except OSError:
+            return False
+
+    def open_file(self, flags, path=b"/dev/console"):
+        return self._file_cls(self.tty, self.node, flags, path)
+
+    # -- the host side ---------------------------------------------------------------
+    def raw(self):
+        """Host terminal in raw mode (kept to be restored)."""
+        if self._saved is not None:
+            return
+        try:
+            self._saved = termios.tcgetattr(self.read_fd)
+        except termios.error:
+            return
+        mode = list(self._saved)
+        mode[0] &= ~(termios.BRKINT | termios.ICRNL | termios.INPCK | termios.ISTRIP | termios.IXON
+                     | termios.INLCR | termios.IGNCR)
+        mode[1] &= ~termios.OPOST
+        mode[2] = (mode[2] & ~(termios.CSIZE | termios.PARENB)) | termios.CS8
+        mode[3] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN | termios.ISIG)
+        mode[6] = list(mode[6])
+        mode[6][termios.VMIN] = 1
+        mode[6][termios.VTIME] = 0
+        termios.tcsetattr(self.read_fd, termios.TCSAFLUSH, mode)
+
+    def restore(self):
+        if self._saved is not None:
+            try:
+                termios.tcsetattr(self.read_fd, termios.TCSADRAIN, self._saved)
+            except termios.error:
+                pass
+            self._saved = None
+
+    def _output(self, data: bytes) -> int:
+        view = memoryview(data)
+        done = 0
+        while done < len(view):
+            try:
+                done += os.write(self.write_fd, view[done:])
+            except BlockingIOError:
+                select.select([], [self.write_fd], [])
+            except InterruptedError:
+                continue
+            except OSError:
+                return len(data)      # the host terminal went: output is lost, as on a dead line
+        return done
+
+    def pump(self):
+        """Host input is ready: hand it to the line discipline."""
+        try:
+            data = os.read(self.read_fd, 4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.tty.hangup()
+            return
+        self.tty.receive(data)

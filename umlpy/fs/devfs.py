@@ -36,6 +36,14 @@ def console_stat() -> st.Stat:
                 rdev=RDEV_CONSOLE).to_stat()
 
 
+class _ConsoleNode(MemNode):
+    """What a console tty's descriptions fstat (and lock through)."""
+
+
+def new_console_node():
+    return _ConsoleNode(Meta(mode=st.S_IFCHR | 0o620, ino=_CONSOLE_INO, dev=DEV_DEVFS, rdev=RDEV_CONSOLE))
+
+
 class CharDevFile(File):
     """Base of the memory devices: reads/writes ignore the position and
     lseek succeeds and reports 0, as on Linux (which gives them no ->poll:
@@ -110,7 +118,7 @@ class CharDev(MemNode):
         return self._opener(self, flags, caller, path)
 
 
-def new_devfs(parent, console_io, random_bytes, tty_host=None) -> MemDir:
+def new_devfs(parent, console_io, random_bytes, tty_host=None, console_tty=None) -> MemDir:
     """The /dev directory, mounted on ``parent`` (the guest root)."""
     root = new_tmpfs(DEV_DEVFS, parent=parent, mode=0o755)
     devpts = None
@@ -134,6 +142,8 @@ def new_devfs(parent, console_io, random_bytes, tty_host=None) -> MemDir:
     dev(b"urandom", RDEV_URANDOM, lambda n, f, c, p: RandomFile(n, f, p, random_bytes))
 
     def open_console(node, flags, caller, path):
+        if console_tty is not None:
+            return console_tty.open_file(flags, path)
         if console_io is None:
             raise SyscallError(errno.ENXIO)
         return Console(console_io, flags, path)
@@ -141,8 +151,9 @@ def new_devfs(parent, console_io, random_bytes, tty_host=None) -> MemDir:
     def open_tty(node, flags, caller, path):
         if tty_host is not None:
             tty = tty_host.ctty(tty_host.current())
-            if tty is not None:
-                return tty.open_file(flags | os.O_NOCTTY, path)
+            if tty is None:
+                raise SyscallError(errno.ENXIO)       # no controlling terminal
+            return tty.open_file(flags | os.O_NOCTTY, path)
         return open_console(node, flags, caller, path)
 
     dev(b"tty", RDEV_TTY, open_tty)

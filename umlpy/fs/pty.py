@@ -32,7 +32,7 @@ from umlpy.errors import SyscallError
 from umlpy.fs.file import File
 from umlpy.fs.memfs import MemDir, MemNode
 from umlpy.fs.node import Meta
-from umlpy.fs.tty import JobHost, Termios, Tty
+from umlpy.fs.tty import JobHost, Termios, Tty, TtyFile
 from umlpy.waiter import Queue, WouldBlock
 
 DEV_DEVPTS = st.makedev(0, 0x18)
@@ -306,56 +306,16 @@ class PtyMaster(File):
         raise SyscallError(errno.EIO)
 
 
-class PtySlave(File):
+class PtySlave(TtyFile):
     """An open /dev/pts/N."""
 
-    seekable = False
-    blocking_stream = True
-
     def __init__(self, pair: PtyPair, flags, path):
-        super().__init__(pair.node, flags, path)
+        super().__init__(pair.tty, pair.node, flags, path)
         self.pair = pair
-        self.tty = pair.tty
-        self.waitq = pair.tty.waitq
         pair.slave_opened()
 
     def release(self):
         self.pair.slave_closed()
-
-    def read_for(self, caller, n):
-        self.check_readable()
-        return self.tty.read(n, self.nonblocking, reader=caller)
-
-    def read(self, n):
-        return self.read_for(None, n)
-
-    def write(self, data):
-        self.check_writable()
-        return self.tty.write(data, self.nonblocking)
-
-    def pread(self, n, off):
-        raise SyscallError(errno.ESPIPE)
-
-    def pwrite(self, data, off):
-        raise SyscallError(errno.ESPIPE)
-
-    def lseek(self, off, whence):
-        raise SyscallError(errno.ESPIPE)
-
-    def ftruncate(self, size):
-        raise SyscallError(errno.EINVAL)
-
-    def read_all(self):
-        raise SyscallError(errno.EACCES)
-
-    def isatty(self):
-        return True
-
-    def poll(self):
-        return self.tty.poll()
-
-    def ioctl(self, request, arg, mem=None):
-        return self.tty.ioctl(request, arg, mem, readable=self.readable)
 
     def reopen(self, flags, caller):
         return self.pair.open_slave(flags, self.path)

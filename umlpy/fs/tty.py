@@ -39,6 +39,7 @@ from umlpy.abi.poll import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWR
 from umlpy.abi.signal import Sig
 from umlpy.abi.termios import CFLAG, IFLAG, LFLAG, OFLAG, TABDLY
 from umlpy.errors import SyscallError
+from umlpy.fs.file import File
 from umlpy.waiter import Queue, WouldBlock
 
 ERESTARTSYS = int(Errno.ERESTARTSYS)
@@ -782,3 +783,53 @@ class Tty:
             raise SyscallError(errno.EPERM)
         self._set_ctty(who)
         return 0
+
+
+class TtyFile(File):
+    """An open description of a terminal (a pty slave, the console)."""
+
+    seekable = False
+    blocking_stream = True
+
+    def __init__(self, tty: Tty, node, flags: int, path: bytes):
+        super().__init__(node, flags, path)
+        self.tty = tty
+        self.waitq = tty.waitq
+
+    def read_for(self, caller, n):
+        self.check_readable()
+        return self.tty.read(n, self.nonblocking, reader=caller)
+
+    def read(self, n):
+        return self.read_for(None, n)
+
+    def write(self, data):
+        self.check_writable()
+        return self.tty.write(data, self.nonblocking)
+
+    def pread(self, n, off):
+        raise SyscallError(errno.ESPIPE)
+
+    def pwrite(self, data, off):
+        raise SyscallError(errno.ESPIPE)
+
+    def lseek(self, off, whence):
+        raise SyscallError(errno.ESPIPE)
+
+    def ftruncate(self, size):
+        raise SyscallError(errno.EINVAL)
+
+    def read_all(self):
+        raise SyscallError(errno.EACCES)
+
+    def isatty(self):
+        return True
+
+    def poll(self):
+        return self.tty.poll()
+
+    def ioctl(self, request, arg, mem=None):
+        return self.tty.ioctl(request, arg, mem, readable=self.readable)
+
+    def reopen(self, flags, caller):
+        return self.tty.open_file(flags, self.path)

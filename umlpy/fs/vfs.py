@@ -46,13 +46,14 @@ class VFS:
     rootfs: host directory of the guest's root (never written).
     proc: the kernel's ProcProvider.  console: the ConsoleIO behind
     /dev/console and /dev/tty (None: ENXIO).  tty_host: the kernel's
-    ``umlpy.fs.tty.JobHost`` (None: no ptys).  random_bytes: n -> bytes for
+    ``umlpy.fs.tty.JobHost`` (None: no ptys).  console_tty: the
+    ``console.ConsoleTty`` when the console is a terminal.  random_bytes: n -> bytes for
     /dev/[u]random.  binds: {guest_path: host_path} read-write (reserved:
     not implemented yet, must be empty).
     """
 
     def __init__(self, rootfs: str, proc, console=None, random_bytes=None, binds=None,
-                 mem_total_kb: int = 1 << 20, tty_host=None):
+                 mem_total_kb: int = 1 << 20, tty_host=None, console_tty=None):
         if binds:
             raise NotImplementedError("read-write binds are not implemented yet")
         self.rootfs = os.fsencode(os.path.realpath(rootfs))
@@ -61,7 +62,7 @@ class VFS:
         self.root = new_overlay_root(self.rootfs)
         self.root.parent = self.root
         self.tmp = new_tmpfs(DEV_TMP, parent=self.root)
-        self.dev = new_devfs(self.root, console, random_bytes or _default_random_bytes, tty_host)
+        self.dev = new_devfs(self.root, console, random_bytes or _default_random_bytes, tty_host, console_tty)
         self.procfs = ProcFS(proc, self.root, self.mounts_text, mem_total_kb)
         self.mounts = {b"/proc": self.procfs.root, b"/dev": self.dev}
         # A guest root image gets a /tmp of its own; when the guest's root is the host's,

@@ -84,6 +84,10 @@ class Kernel:
         self.boot_ns = time.monotonic_ns()
         self.vfs = vfs_factory(self)
         self.host_waiters: dict[int, Queue] = {}  # host fd -> waiters (console input)
+        #: host fd -> callback, watched for as long as the machine runs (a console tty's
+        #: input: ^C must reach the guest whatever its tasks are doing).
+        self.host_watches: dict = {}
+        self._watch_check = 0.0
         self.child_wait = collections.defaultdict(Queue)  # tgid -> waiters in wait4
         self.futexes = FutexTable()
         #: tid -> the task's second register set, for unprivilege() runs.
@@ -184,8 +188,10 @@ class Kernel:
 
     # --- scheduling -------------------------------------------------------------
     def others_waiting(self) -> bool:
-        """Whether another task is runnable now, or will be as soon as a due timer fires."""
-        return bool(self.runq) or bool(self.timers and self.timers[0][0] <= self.now_ns())
+        """Whether another task is runnable now, or will be as soon as a due timer fires,
+        or watched host input (the console tty) is due a look."""
+        return (bool(self.runq) or bool(self.timers and self.timers[0][0] <= self.now_ns())
+                or bool(self.host_watches and time.monotonic() - self._watch_check >= 0.01))
 
     def make_runnable(self, t: Task):
         """Wake a parked task: it drops every waiter registration and goes on the run queue."""
@@ -231,7 +237,7 @@ class Kernel:
         hw = self.host_waiters
         for fd in [fd for fd, q in hw.items() if not len(q)]:
             del hw[fd]                   # nobody waits there any more
-        fds = list(hw)
+        fds = list(hw) + [fd for fd in self.host_watches if fd not in hw]
         while self.timers and self.timers[0][2].cancelled:
             heapq.heappop(self.timers)
         if not self.timers and not fds:
@@ -245,10 +251,33 @@ class Kernel:
         if fds:
             r, _, _ = select.select(fds, [], [], timeout)
             for fd in r:
-                self.host_waiters.pop(fd).notify()
+                self._host_ready(fd)
         elif timeout:
             time.sleep(timeout)
         self._fire_timers()
+
+    def _host_ready(self, fd: int):
+        cb = self.host_watches.get(fd)
+        if cb is not None:
+            cb()
+        q = self.host_waiters.pop(fd, None)
+        if q is not None:
+            q.notify()
+
+    def watch_host_fd(self, fd: int, callback):
+        """Call ``callback()`` whenever host fd ``fd`` is readable, while the guest runs
+        (checked when the CPU idles and between time slices)."""
+        self.host_watches[fd] = callback
+
+    def _check_watches(self):
+        """Host input for a watched fd while tasks run: at most every 10 ms."""
+        now = time.monotonic()
+        if now - self._watch_check < 0.01:
+            return
+        self._watch_check = now
+        r, _, _ = select.select(list(self.host_watches), [], [], 0)
+        for fd in r:
+            self._host_ready(fd)
 
     def wait_host_fd(self, fd: int) -> Queue:
         """The queue notified when host fd ``fd`` (console input) is readable."""
@@ -274,6 +303,8 @@ class Kernel:
             if not self.runq:
                 self._idle()
                 continue
+            if self.host_watches:
+                self._check_watches()
             t = self.runq.popleft()
             if t.state != TaskState.RUNNABLE:
                 continue
@@ -325,8 +356,9 @@ class Kernel:
         wall = self.clock is None or not self.clock.virtual
         timers = self.timers if wall else ()
         slice_timer = timer if wall else None
+        watches = self.host_watches
         while t.state is _RUNNABLE:
-            if (runq or timers) and timer is not None and not timer.armed:
+            if (runq or timers or watches) and timer is not None and not timer.armed:
                 # Others wait, now or at a deadline: preempt a task that never traps.
                 timer.arm(TIME_SLICE_S)
             stop = ctx.switch(t.mm.host)

@@ -19,7 +19,7 @@ from umlpy.fs.file import PathFile
 from umlpy.waiter import WouldBlock
 
 from .poll import _deadline, _expired, _restore_sigmask, _timespec, _with_sigmask
-from .table import supported
+from .table import enosys, supported
 
 E = SyscallError
 _EV = EPOLL_EVENT
@@ -134,4 +134,6 @@ FAMILY = [
     supported("epoll_create", epoll_create), supported("epoll_create1", epoll_create1),
     supported("epoll_ctl", epoll_ctl), supported("epoll_wait", epoll_wait),
     supported("epoll_pwait", epoll_pwait), supported("epoll_pwait2", epoll_pwait2),
+    enosys("epoll_ctl_old", "ENOSYS on Linux too (never implemented on x86-64)"),
+    enosys("epoll_wait_old", "ENOSYS on Linux too (never implemented on x86-64)"),
 ]

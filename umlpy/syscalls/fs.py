@@ -18,6 +18,7 @@ from umlpy.abi.signal import Sig
 from umlpy.abi.time import UTIME_NOW, UTIME_OMIT
 from umlpy.errors import SyscallError
 from umlpy.abi.errno_tab import Errno
+from umlpy.abi.fcntl import DN_MULTISHOT, PIPE_MAX_SIZE
 from umlpy.abi.fcntl import (F_ALL_SEALS, F_SEAL_SEAL, F_SEAL_WRITE, MFD_ALLOW_SEALING, MFD_CLOEXEC, MFD_HUGE_MASK,
                              MFD_HUGE_SHIFT, MFD_HUGETLB, MFD_NAME_MAX_LEN, O_LARGEFILE, O_RDWR)
 from umlpy.abi.stat import S_IFREG
@@ -29,7 +30,7 @@ from umlpy.fs.inotify import IN_ACCESS, IN_MODIFY
 from .inotify import notifying
 from .locks import LOCK_CMDS, fcntl_lock
 from umlpy.waiter import WouldBlock
-from umlpy.fs.pipe import make_pipe
+from umlpy.fs.pipe import make_pipe, pipe_of
 
 from .table import partial, supported
 
@@ -37,6 +38,7 @@ E = SyscallError
 SIGPIPE = Sig.SIGPIPE
 ERESTARTSYS = int(Errno.ERESTARTSYS)
 F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = F.F_OFD_GETLK, F.F_OFD_SETLK, F.F_OFD_SETLKW
+F_NOTIFY = int(F.F_NOTIFY)
 
 
 def _path(t, ptr) -> bytes:
@@ -329,12 +331,43 @@ def fcntl(t, a):
     if cmd in (F_ADD_SEALS, F_GET_SEALS):
         return _seals(t, f, cmd, a.uint(2))
     if cmd == F_GETOWN:
-        return 0
+        return getattr(f, "owner_pid", 0)
     if cmd == F_SETOWN:
+        f.owner_pid = a.int(2)         # kept for F_GETOWN; no SIGIO is ever sent
         return 0
-    if cmd == F_GETPIPE_SZ:
-        return 65536
+    if cmd in (F_GETPIPE_SZ, F_SETPIPE_SZ):
+        return _pipe_size(t, f, cmd, a.uint(2))
+    if cmd == F_NOTIFY:
+        # dnotify: clearing (no event bits, DN_MULTISHOT aside) works; asking for events
+        # is EINVAL here (no SIGIO to send them with).
+        if f.inode is None or not f.inode.is_dir():
+            raise E(errno.ENOTDIR)
+        if a.uint(2) & ~DN_MULTISHOT:
+            raise E(errno.EINVAL)
+        return 0
     raise E(errno.EINVAL)
+
+
+def _pipe_size(t, f, cmd, arg):
+    """F_GETPIPE_SZ / F_SETPIPE_SZ: a pipe's capacity, set in whole pages rounded up to a
+    power of two (fs/pipe.c round_pipe_size), at most pipe-max-size without root, never
+    below what the pipe holds (EBUSY)."""
+    p = pipe_of(f)
+    if p is None:
+        raise E(errno.EBADF)
+    if cmd == F_GETPIPE_SZ:
+        return p.capacity
+    size = max(arg, 4096)
+    if size > 1 << 31:
+        raise E(errno.EINVAL)
+    size = 1 << (size - 1).bit_length()
+    if size > PIPE_MAX_SIZE and t.creds.euid != 0:
+        raise E(errno.EPERM)
+    if size < len(p.buf):
+        raise E(errno.EBUSY)
+    p.capacity = size
+    p.waitq.notify()
+    return size
 
 
 class _MemAdapter:
@@ -820,7 +853,8 @@ FAMILY = [
     supported("openat", openat), supported("open", open_), supported("creat", creat),
     supported("close", close), supported("close_range", close_range),
     supported("dup", dup), supported("dup2", dup2), supported("dup3", dup3),
-    supported("fcntl", fcntl),
+    partial("fcntl", fcntl, "F_SETOWN is kept for F_GETOWN but no SIGIO is sent; F_SETSIG, leases: "
+            "EINVAL; F_NOTIFY (dnotify) only clears: asking for events is EINVAL"),
     partial("ioctl", _restarting(ioctl), "terminals (ptys: every termios, job-control and pty request; the "
             "console: termios kept, not applied), FIONREAD, FIONBIO/FIOCLEX/FIONCLEX, timerfd's TFD_IOC_SET_TICKS"),
     supported("pipe", pipe), supported("pipe2", pipe2),

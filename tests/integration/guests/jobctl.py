@@ -10,7 +10,7 @@ if pid == 0:
 
 buf = b""
 PROMPT = rb"\$ (\x1b\[6n)?$"
-def expect(pat, timeout=10):
+def expect(pat, timeout=30):
     global buf
     end = time.time() + timeout
     while True:
@@ -39,11 +39,14 @@ def step(name, out):
     print("--", name)
     print(text)
 
+# Each step waits for what proves the job is where the next key must find it: the job
+# says "started" once it runs (so it holds the terminal), the shell echoes "fg"'s job.
+JOB = b"sh -c 'echo started; exec sleep 100'"
 step("prompt", expect(PROMPT))
 send(b"echo hello $((6*7))\n")
 step("echo", expect(PROMPT))
-send(b"sleep 100\n")
-time.sleep(0.3)
+send(JOB + b"\n")
+step("job", expect(rb"started\r\n"))
 send(b"\x1a")                       # ^Z
 step("^Z", expect(PROMPT))
 send(b"jobs\n")
@@ -53,15 +56,21 @@ step("bg", expect(PROMPT))
 send(b"jobs\n")
 step("jobs", expect(PROMPT))
 send(b"fg\n")
-time.sleep(0.3)
+step("fg", expect(rb"sleep 100['\"]\r\n"))
+time.sleep(0.5)                     # the shell gives the job the terminal and continues it
 send(b"\x03")                       # ^C
-step("fg, ^C", expect(PROMPT))
-send(b"cat\n")
-time.sleep(0.2)
+step("^C", expect(PROMPT))
+send(b"while :; do :; done\n")      # the shell itself spins: ^C must still get through
+step("spin", expect(rb"done\r\n"))
+time.sleep(0.5)
+send(b"\x03")
+step("^C", expect(PROMPT))
+send(b"sh -c 'echo ready; exec cat'\n")
+step("cat", expect(rb"ready\r\n"))
 send(b"typed\n")
-time.sleep(0.2)
+step("typed", expect(rb"typed\r\ntyped\r\n"))
 send(b"\x04")                       # ^D: end of file for cat
-step("cat", expect(PROMPT))
+step("^D", expect(PROMPT))
 send(b"exit 3\n")
 while True:
     try:
