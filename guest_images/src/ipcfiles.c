@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #ifndef F_SEAL_FUTURE_WRITE
@@ -26,6 +27,7 @@ static const char *ename(int e)
     case ENXIO: return "ENXIO"; case EPERM: return "EPERM"; case EEXIST: return "EEXIST";
     case ENOENT: return "ENOENT"; case EBUSY: return "EBUSY"; case EFAULT: return "EFAULT";
     case ESPIPE: return "ESPIPE"; case EACCES: return "EACCES"; case EPIPE: return "EPIPE";
+    case ENODATA: return "ENODATA"; case ERANGE: return "ERANGE"; case EOPNOTSUPP: return "EOPNOTSUPP";
     default: return "E?";
     }
 }
@@ -244,6 +246,43 @@ static void test_memfd(void)
     close(f);
 }
 
+static void test_xattr(void)
+{
+    printf("== xattr\n");
+    char buf[256];
+    snprintf(path, sizeof path, "%s/xa", dir);
+    int fd = open(path, O_RDWR | O_CREAT, 0644);
+    CHECK(getxattr(path, "user.k", buf, sizeof buf));
+    CHECK(setxattr(path, "user.k", "v1", 2, XATTR_CREATE));
+    CHECK(setxattr(path, "user.k", "v2", 2, XATTR_CREATE));
+    CHECK(setxattr(path, "user.other", "x", 1, XATTR_REPLACE));
+    CHECK(setxattr(path, "user.k", "value2", 6, XATTR_REPLACE));
+    CHECK(getxattr(path, "user.k", buf, sizeof buf));
+    printf("  \"%.6s\"\n", buf);
+    CHECK(getxattr(path, "user.k", NULL, 0));
+    CHECK(getxattr(path, "user.k", buf, 3));
+    CHECK(fsetxattr(fd, "user.z", "", 0, 0));
+    long n = listxattr(path, buf, sizeof buf);
+    printf("  list %ld:", n);
+    for (long i = 0; i < n; i += strlen(buf + i) + 1)
+        printf(" %s", buf + i);
+    printf("\n");
+    CHECK(listxattr(path, buf, 2));
+    CHECK(setxattr(path, "nonamespace", "v", 1, 0));
+    CHECK(setxattr(path, "user.k", "v", 1, 4));
+    CHECK(setxattr(path, "", "v", 1, 0));
+    CHECK(removexattr(path, "user.k"));
+    CHECK(removexattr(path, "user.k"));
+    CHECK(fgetxattr(fd, "user.z", buf, sizeof buf));
+    snprintf(buf, sizeof buf, "%s/xa-link", dir);
+    symlink(path, buf);
+    CHECK(lsetxattr(buf, "user.k", "v", 1, 0));
+    CHECK(lgetxattr(buf, "user.z", buf + 128, 64));
+    unlink(buf);
+    close(fd);
+    unlink(path);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -252,6 +291,7 @@ int main(void)
     test_mknod();
     test_fifo();
     test_memfd();
+    test_xattr();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "%s/reg", dir); unlink(cmd);
     snprintf(cmd, sizeof cmd, "%s/plain", dir); unlink(cmd);

@@ -43,8 +43,13 @@ X_OK = ACCESS.X_OK
 
 #: Longest path the kernel accepts, the NUL included (uapi ``linux/limits.h``).
 PATH_MAX = 4096
-#: Longest extended-attribute name (uapi ``linux/limits.h``).
+#: Longest extended-attribute name, value and list (uapi ``linux/limits.h``).
 XATTR_NAME_MAX = 255
+XATTR_SIZE_MAX = 65536
+XATTR_LIST_MAX = 65536
+#: setxattr flags (uapi ``linux/xattr.h``).
+XATTR_CREATE = 0x1
+XATTR_REPLACE = 0x2
 #: Most iovecs one readv/writev takes (uapi ``linux/uio.h`` UIO_MAXIOV).
 IOV_MAX = 1024
 #: Most bytes one read/write transfers: INT_MAX rounded down to a page (``linux/fs.h`` MAX_RW_COUNT).

@@ -25,6 +25,7 @@ from umlpy.fs import hostfs
 from umlpy.abi.fcntl import F_SEAL_FUTURE_WRITE, F_SEAL_GROW, F_SEAL_SHRINK, F_SEAL_WRITE
 from umlpy.fs.file import DirFile, RegularFile
 from umlpy.fs.inotify import move_watches
+from umlpy.fs.xattr import copy_up as xattr_copy_up
 from umlpy.fs.pipe import open_fifo
 from umlpy.fs.node import DEV_ROOT, Inode, Meta, dtype_of, now
 
@@ -319,6 +320,7 @@ class MemDir(MemNode):
             else:
                 raise SyscallError(errno.EACCES)
             self.children[name] = new
+            xattr_copy_up(node, new)
             move_watches(node, new)
             locks = getattr(node, "file_locks", None)
             if locks is not None:

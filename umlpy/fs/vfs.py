@@ -395,6 +395,13 @@ class VFS:
     def _attrib(node, where):
         fsnotify(node, IN_ATTRIB, *where)
 
+    def xattr_node(self, caller, path: bytes, follow=True, write=False):
+        """The node whose extended attributes a *xattr call reads, or changes (``write``:
+        a host file is copied up first, as overlayfs does)."""
+        if write:
+            return self._meta_node(caller, path, None, follow)
+        return self.resolve(caller, path, follow=follow).node, None
+
     def chmod(self, caller, path: bytes, mode: int, dirfd_file=None, follow=True):
         node, where = self._meta_node(caller, path, dirfd_file, follow)
         self._check_owner(caller, node)

@@ -803,45 +803,6 @@ def utimensat(t, a):
     return 0
 
 
-# --- extended attributes: none are stored ------------------------------------------------
-
-
-def _xattr_name(t, ptr):
-    name = t.mm.read_cstring(ptr, XATTR_NAME_MAX + 2)
-    if not name or len(name) > XATTR_NAME_MAX:
-        raise E(errno.ERANGE)
-    return name
-
-
-def _xattr_handler(name, err, *, by_fd=False, follow=True, named=True):
-    """A handler of the *xattr family: find the file (path or fd) and check the
-    attribute name as Linux would, then fail with ``err`` (0: succeed, empty)."""
-    def handler(t, a):
-        if by_fd:
-            t.files.get(a.fd(0))
-        else:
-            t.kernel.vfs.stat(_caller(t), _path(t, a.ptr(0)), follow)
-        if named:
-            _xattr_name(t, a.ptr(1))
-        if err:
-            raise E(err)
-        return 0
-    handler.__name__ = name
-    handler.__doc__ = "%s implements %s(2): no extended attributes are stored." % (name.capitalize(), name)
-    return handler
-
-
-getxattr = _xattr_handler("getxattr", errno.ENODATA)
-lgetxattr = _xattr_handler("lgetxattr", errno.ENODATA, follow=False)
-fgetxattr = _xattr_handler("fgetxattr", errno.ENODATA, by_fd=True)
-listxattr = _xattr_handler("listxattr", 0, named=False)
-llistxattr = _xattr_handler("llistxattr", 0, follow=False, named=False)
-flistxattr = _xattr_handler("flistxattr", 0, by_fd=True, named=False)
-setxattr = _xattr_handler("setxattr", errno.EOPNOTSUPP)
-lsetxattr = _xattr_handler("lsetxattr", errno.EOPNOTSUPP, follow=False)
-fsetxattr = _xattr_handler("fsetxattr", errno.EOPNOTSUPP, by_fd=True)
-
-
 FAMILY = [
     supported("read", notifying(_restarting(read), IN_ACCESS)),
     supported("write", notifying(_restarting(write), IN_MODIFY)),
@@ -878,12 +839,4 @@ FAMILY = [
             "counts every shared mapping, read-only ones of O_RDONLY fds too"),
     partial("fsync", fsync, "guest files live in memory"), partial("fdatasync", fsync, "guest files live in memory"),
     partial("sync", sync, "guest files live in memory"), supported("utimensat", utimensat),
-    partial("getxattr", getxattr, "no extended attributes are stored: ENODATA"),
-    partial("lgetxattr", lgetxattr, "no extended attributes are stored: ENODATA"),
-    partial("fgetxattr", fgetxattr, "no extended attributes are stored: ENODATA"),
-    partial("listxattr", listxattr, "always an empty list"),
-    partial("llistxattr", llistxattr, "always an empty list"),
-    partial("flistxattr", flistxattr, "always an empty list"),
-    partial("setxattr", setxattr, "EOPNOTSUPP"), partial("lsetxattr", lsetxattr, "EOPNOTSUPP"),
-    partial("fsetxattr", fsetxattr, "EOPNOTSUPP"),
 ]
