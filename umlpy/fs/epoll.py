@@ -40,7 +40,7 @@ _ALWAYS = EPOLLERR | EPOLLHUP
 class EpItem:
     """One watched (file, fd) of an epoll instance."""
 
-    __slots__ = ("ep", "file", "fd", "events", "data", "entry", "ready")
+    __slots__ = ("ep", "file", "fd", "events", "data", "entry", "ready", "oneshot_fired")
 
     def __init__(self, ep: "EpollFile", file, fd: int, events: int, data: int):
         self.ep = ep
@@ -50,6 +50,7 @@ class EpItem:
         self.data = data
         self.entry = None
         self.ready = False
+        self.oneshot_fired = 0     # the events of a oneshot item just reported
 
     def wake(self, events: int = 0xFFFFFFFF):
         """The file's queue was notified (ep_poll_callback)."""
@@ -74,6 +75,9 @@ class EpollFile(AnonFile):
     def __init__(self, flags: int):
         super().__init__(flags)
         self.items: dict = {}                     # (id(file), fd) -> EpItem
+        #: Items polled on every scan: files following host fds, and nested epolls
+        #: (whose own items may follow host fds).
+        self.host_items: list = []
         self.rdlist: collections.deque = collections.deque()
         self.scanned = False       # inside our own poll(): a loop guard for nested epolls
 
@@ -96,6 +100,8 @@ class EpollFile(AnonFile):
         q = file.waitq
         if q is not None:
             item.entry = q.register(item.wake)
+        if isinstance(file, EpollFile) or file.host_fds():
+            self.host_items.append(item)
         if item.poll():
             self.make_ready(item)
 
@@ -127,6 +133,8 @@ class EpollFile(AnonFile):
             item.file.watchers.remove(item)
         except ValueError:
             pass
+        if item in self.host_items:
+            self.host_items.remove(item)
         if item.ready:
             item.ready = False
             try:
@@ -147,15 +155,26 @@ class EpollFile(AnonFile):
 
     def _rescan_host_items(self):
         """Items following host fds have no notifications: look at them now."""
-        for item in self.items.values():
+        for item in self.host_items:
             if not item.ready and item.file.host_fds() and item.events & ~EP_PRIVATE_BITS:
                 if item.poll():
                     item.ready = True
                     self.rdlist.append(item)
 
+    def requeue(self, items):
+        """Events collected but not delivered (the caller's buffer faulted): as they were."""
+        for item in reversed(items):
+            if item.oneshot_fired:
+                item.events, item.oneshot_fired = item.oneshot_fired, 0
+            if item.ready:
+                self.rdlist.remove(item)
+            item.ready = True
+            self.rdlist.appendleft(item)
+
     def collect(self, maxevents: int) -> list:
-        """Up to ``maxevents`` (events, data) ready now (ep_send_events)."""
-        self._rescan_host_items()
+        """Up to ``maxevents`` (events, data, item) ready now (ep_send_events)."""
+        if self.host_items:
+            self._rescan_host_items()
         out, requeue = [], []
         n = len(self.rdlist)
         while self.rdlist and n and len(out) < maxevents:
@@ -167,8 +186,9 @@ class EpollFile(AnonFile):
             revents = item.poll()
             if not revents:
                 continue
-            out.append((revents, item.data))
+            out.append((revents, item.data, item))
             if item.events & EPOLLONESHOT:
+                item.oneshot_fired = item.events
                 item.events &= EP_PRIVATE_BITS
             elif not item.events & EPOLLET:
                 requeue.append(item)
@@ -200,7 +220,7 @@ class EpollFile(AnonFile):
         self.scanned = True
         try:
             fds = []
-            for item in self.items.values():
+            for item in self.host_items:
                 fds.extend(item.file.host_fds())
             return tuple(fds)
         finally:

@@ -91,7 +91,9 @@ class File:
 
     def __init__(self, inode, flags: int, path: bytes):
         self.inode = inode
-        self.flags = flags & ~OPEN_ONLY_FLAGS
+        # A plain int: flags built from umlpy.abi's IntFlags would make every later
+        # test of them an enum operation (microseconds on hot paths).
+        self.flags = int(flags) & ~OPEN_ONLY_FLAGS
         self.path = path
         self.pos = 0
         self.refs = 0
@@ -153,7 +155,7 @@ class File:
 
     def set_fl(self, flags: int):
         """F_SETFL: only SETFL_MASK bits change."""
-        self.flags = (self.flags & ~SETFL_MASK) | (flags & SETFL_MASK)
+        self.flags = (self.flags & ~SETFL_MASK) | (int(flags) & SETFL_MASK)
 
     # -- I/O: the defaults are for read/write-less files ------------------
     def read(self, n: int) -> bytes:

@@ -89,18 +89,23 @@ def _do_wait(t, epfd, evp, maxevents, timeout_ns):
     if evp + maxevents * _EV.size > HOST_TASK_SIZE:      # access_ok
         raise E(errno.EFAULT)
     ep = _epoll_of(t, epfd)
-    deadline = _deadline(t, timeout_ns)
-    bound = min(maxevents, len(ep.rdlist) + len(ep.host_fds()))
-    if bound and not t.mm.check_range(evp, bound * _EV.size, 2):
-        raise E(errno.EFAULT)
     out = ep.collect(maxevents)
     if out:
-        t.mm.write(evp, b"".join(_EV.pack(ev, data) for ev, data in out))
+        try:
+            t.mm.write(evp, b"".join(_EV.pack(ev, data) for ev, data, _ in out))
+        except SyscallError:
+            ep.requeue([item for _, _, item in out])     # nothing was reported
+            raise
         return len(out)
-    if timeout_ns == 0 or _expired(t, deadline):
+    if timeout_ns == 0:
         return 0
-    k = t.kernel
-    raise WouldBlock(ep.waitq, *(k.wait_host_fd(fd) for fd in ep.host_fds()), deadline=deadline)
+    deadline = _deadline(t, timeout_ns)
+    if _expired(t, deadline):
+        return 0
+    if ep.host_items:
+        k = t.kernel
+        raise WouldBlock(ep.waitq, *(k.wait_host_fd(fd) for fd in ep.host_fds()), deadline=deadline)
+    raise WouldBlock(ep.waitq, deadline=deadline)
 
 
 def _ms(ms):
