@@ -27,6 +27,16 @@ def _err(e):
     return SyscallError(e)
 
 
+def _add_chunk(out: list, fo: int, n: int) -> None:
+    """Append physmem piece ``[fo or -1, n]`` to ``out``, extending the last one if it continues."""
+    if out:
+        last = out[-1]
+        if (fo == -1 and last[0] == -1) or (fo != -1 and last[0] != -1 and last[0] + last[1] == fo):
+            last[1] += n
+            return
+    out.append([fo, n])
+
+
 class IOMixin:
     """Kernel access to guest memory (see the module docstring)."""
 
@@ -57,23 +67,19 @@ class IOMixin:
             if not (lazy_zero and anon_private):
                 self._populate(v, vlo, vhi)
             if write and self.may_cow and not v.is_shared:
-                cowp = [x for x in range(vlo, vhi) if pages.get(x, 0) & PTE_COW]
-                if cowp:
-                    self._break_cow(cowp)
+                self._break_cow(vlo, vhi)
+            # Physmem pieces of [lo, hi): present extents, and gaps (-1) that read as zero.
             a = lo
-            for x in range(vlo, vhi):
-                b = min(hi, (x + 1) << PAGE_SHIFT)
-                pte = pages.get(x)
-                fo = -1 if pte is None else (pte & PTE_FRAME) + (a & _OFF)
-                if out:
-                    last = out[-1]
-                    if (fo == -1 and last[0] == -1) or (fo != -1 and last[0] != -1
-                                                        and last[0] + last[1] == fo):
-                        last[1] += b - a
-                        a = b
-                        continue
-                out.append([fo, b - a])
+            for s, e, pte in pages.items(vlo, vhi):
+                sa = s << PAGE_SHIFT
+                if sa > a:
+                    _add_chunk(out, -1, sa - a)
+                    a = sa
+                b = min(hi, e << PAGE_SHIFT)
+                _add_chunk(out, (pte & PTE_FRAME) + (a - sa), b - a)
                 a = b
+            if a < hi:
+                _add_chunk(out, -1, hi - a)
             pos = hi
         if pos < end:
             raise _err(_EFAULT)

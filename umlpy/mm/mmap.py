@@ -20,7 +20,7 @@ from umlpy.abi.mman import MAP
 from umlpy.abi.extensions import UMLPY_PROT_UNPRIV
 from umlpy.errors import SyscallError
 from umlpy.mm.frames import OutOfMemory
-from umlpy.mm.pagetable import PTE_PROT, present, pte_host
+from umlpy.mm.pagetable import PTE_PROT, host_items, pte_eprot
 from umlpy.mm.shared import SharedObject
 from umlpy.mm.vma import Vma, VmFlag
 
@@ -98,14 +98,14 @@ class MmapMixin:
 
     def _reprotect(self, start: int, end: int, prot: int) -> None:
         """Give the present pages of [start, end) protection ``prot``, ptes and host."""
+        lo, hi = start >> PAGE_SHIFT, end >> PAGE_SHIFT
         pages = self.pages
-        items = []
-        for x in present(pages, start >> PAGE_SHIFT, end >> PAGE_SHIFT):
-            pte = (pages[x] & ~_RWX) | prot
-            pages[x] = pte
-            items.append((x, pte_host(pte)))
-        if items:
-            self.hostcache.update(items)
+        if not pages.items(lo, hi):
+            return
+        pages.apply(lo, hi, lambda pte: (pte & ~_RWX) | prot)
+        cache = self.hostcache
+        for s, e, pte in pages.items(lo, hi):
+            cache.protect(s, e, pte_eprot(pte))
 
     def get_unmapped_area(self, hint: int, length: int, flags: int = 0) -> int:
         """Where a new mapping of ``length`` bytes goes (hint, else top-down); ENOMEM."""
@@ -370,15 +370,13 @@ class MmapMixin:
         src = self.vmas.isolate(old, old + old_len)[0]
         assert src.start == old and src.end == old + old_len, (src, old, old_len)
         delta = (dest - old) >> PAGE_SHIFT
-        pages = self.pages
-        moved = []
-        for x in present(pages, old >> PAGE_SHIFT, (old + old_len) >> PAGE_SHIFT):
-            pte = pages.pop(x)
-            pages[x + delta] = pte
-            moved.append((x + delta, pte_host(pte)))
-        self.hostcache.unmap_range(old >> PAGE_SHIFT, (old + old_len) >> PAGE_SHIFT)
+        lo, hi = old >> PAGE_SHIFT, (old + old_len) >> PAGE_SHIFT
+        moved = [(s + delta, e + delta, pte) for s, e, pte in self.pages.remove(lo, hi)]
+        for s, e, pte in moved:
+            self.pages.insert(s, e, pte)
+        self.hostcache.unmap_range(lo, hi)
         self.vmas.insert(newv)
-        self.hostcache.map_pages(moved)
+        self.hostcache.map_extents(host_items(moved), bounded=True)
         if not dontunmap:
             self.vmas.remove(src)
             if src.shared_obj is not None:

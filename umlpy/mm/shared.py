@@ -72,6 +72,11 @@ class SharedObject:
             off = self.frames_for(pgoff, 1)[0]
         return off
 
+    def may_fit(self, pgoff: int, npages: int, available: int) -> bool:
+        """Whether the absent pages of [pgoff, pgoff+npages) might fit in ``available``
+        frames (a cheap bound: False means they certainly do not)."""
+        return npages - len(self.pages) <= available
+
     def frames_for(self, pgoff: int, npages: int) -> list[int]:
         """The frames of pages [pgoff, pgoff+npages), allocating absent ones together.
 

@@ -22,16 +22,17 @@ def test_cow_after_fork(mm, frames):
     assert [(o.op, o.length, o.prot) for o in child.host.take_ops()] == [("map", 4 * P, 1)]
     check_consistent(mm)
     check_consistent(child)
-    # Guest write fault in the child copies the frame.
+    # Guest write fault in the child copies the frames of its fault-around window
+    # (the VMA's 4 pages): one fault per window, not per page.
     assert child.handle_fault(a + 1, 1) is None
     child.write(a, b"CHILD!")
     assert mm.read(a, 6) == b"parent"
     assert child.read(a, 6) == b"CHILD!"
-    assert frames.refcount(f) == 1 and frames.used_pages == 5
-    # Parent's page is now its own: the write fault only remaps it writable.
+    assert frames.refcount(f) == 1 and frames.used_pages == 8
+    # Parent's pages are now its own: the write fault only remaps them writable.
     assert mm.handle_fault(a, 1) is None
     assert mm.frame_of(a >> 12) == f
-    assert [(o.op, o.prot) for o in mm.host.take_ops()] == [("protect", 3)]
+    assert [(o.op, o.length, o.prot) for o in mm.host.take_ops()] == [("protect", 4 * P, 3)]
     check_consistent(mm)
     check_consistent(child)
     child.release()
