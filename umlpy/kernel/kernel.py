@@ -440,6 +440,8 @@ class Kernel:
         if res is None:
             return
         signo, code = res
+        if signo == sigs.SIGKILL:
+            self.warn("out of guest memory: killing process %d" % t.tgid)
         self.force_signal(t, signo, code, stop.addr)
 
     def trap(self, t: Task, stop):
