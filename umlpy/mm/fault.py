@@ -59,9 +59,10 @@ class FaultMixin:
                 prot = vma.prot & PTE_PROT
                 if not prot or (is_write == 1 and not prot & _W):
                     return (_SIGSEGV, _ACCERR)
-                if (vma.backing is not None
-                        and vma.pgoff_at(addr) >= (vma.backing.size + _OFF) >> PAGE_SHIFT):
-                    return (_SIGBUS, _BUS_ADRERR)
+                if (vma.backing is not None or vma.shared_obj is not None):
+                    eof = vma.size_pages()
+                    if eof is not None and vma.pgoff_at(addr) >= eof:
+                        return (_SIGBUS, _BUS_ADRERR)
                 lo = max(vpn & ~(FAULT_AROUND_PAGES - 1), vma.start >> PAGE_SHIFT)
                 hi = min((vpn | (FAULT_AROUND_PAGES - 1)) + 1, vma.end >> PAGE_SHIFT)
                 try:
@@ -120,9 +121,10 @@ class FaultMixin:
         larger than the free frames raises OutOfMemory before any work
         proportional to its size.  Raises OutOfMemory.
         """
-        if vma.backing is not None:
-            eof_pages = (vma.backing.size + _OFF) >> PAGE_SHIFT
-            hi = min(hi, (vma.start >> PAGE_SHIFT) + eof_pages - vma.pgoff)
+        if (vma.backing is not None or vma.shared_obj is not None):
+            eof = vma.size_pages()
+            if eof is not None:
+                hi = min(hi, (vma.start >> PAGE_SHIFT) + eof - vma.pgoff)
         if lo >= hi:
             return
         gaps = self.pages.gaps(lo, hi)

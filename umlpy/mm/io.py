@@ -61,8 +61,9 @@ class IOMixin:
                 raise _err(_EFAULT)
             lo, hi = pos, min(end, v.end)
             vlo, vhi = lo >> PAGE_SHIFT, ((hi - 1) >> PAGE_SHIFT) + 1
-            if v.backing is not None and v.pgoff_at(hi - 1) >= (v.backing.size + _OFF) >> PAGE_SHIFT:
-                raise _err(_EFAULT)  # a file page past EOF: SIGBUS for the guest
+            eof = v.size_pages() if (v.backing is not None or v.shared_obj is not None) else None
+            if eof is not None and v.pgoff_at(hi - 1) >= eof:
+                raise _err(_EFAULT)  # a page past its object's end: SIGBUS for the guest
             anon_private = v.backing is None and not v.is_shared
             if not (lazy_zero and anon_private):
                 self._populate(v, vlo, vhi)

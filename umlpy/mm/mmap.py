@@ -201,6 +201,7 @@ class MmapMixin:
             vmflags |= VmFlag.SHARED
             if anon:
                 so = SharedObject(self.frames, name="/dev/zero (deleted)")
+                so.size_pages = length >> PAGE_SHIFT
                 pgoff = 0
             else:
                 so = backing.shared_object(self.frames)
@@ -355,30 +356,39 @@ class MmapMixin:
         return vma
 
     def _move(self, vma, old, old_len, dest, new_len, dontunmap) -> int:
-        """Move [old, old+old_len) of ``vma`` to ``dest`` with size ``new_len``."""
+        """Move [old, old+old_len) of ``vma`` to ``dest`` with size ``new_len``.
+
+        The page table's extents move with it (frames, COW state and per-page
+        protections kept, nothing copied); the source VMA goes before the new
+        one is inserted, since the new one may merge with what is around it.
+        """
         if len(self.vmas) >= self.max_map_count - 3:
             raise _err(errno.ENOMEM)        # Linux move_vma
-        so = vma.shared_obj
-        if so is not None:
-            so.get()
-        newv = Vma(dest, dest + new_len, vma.prot, vma.flags, vma.backing, vma.pgoff_at(old),
-                   so, vma.name, vma.max_prot)
         if old_len == 0:  # duplicate a shared mapping
-            self.vmas.insert(newv)
+            so = vma.shared_obj.get()
+            self.vmas.insert(Vma(dest, dest + new_len, vma.prot, vma.flags, vma.backing,
+                                 vma.pgoff_at(old), so, vma.name, vma.max_prot))
             return dest
         # Unmapping the destination may have split ``vma``: take the piece at ``old``.
-        src = self.vmas.isolate(old, old + old_len)[0]
-        assert src.start == old and src.end == old + old_len, (src, old, old_len)
+        pieces = self.vmas.isolate(old, old + old_len)
+        assert len(pieces) == 1 and pieces[0].start == old and pieces[0].end == old + old_len, \
+            (pieces, old, old_len)
+        src = pieces[0]
+        so = src.shared_obj
+        if so is not None:
+            so.get()
+        newv = Vma(dest, dest + new_len, src.prot, src.flags, src.backing, src.pgoff, so, src.name,
+                   src.max_prot)
         delta = (dest - old) >> PAGE_SHIFT
         lo, hi = old >> PAGE_SHIFT, (old + old_len) >> PAGE_SHIFT
         moved = [(s + delta, e + delta, pte) for s, e, pte in self.pages.remove(lo, hi)]
-        for s, e, pte in moved:
-            self.pages.insert(s, e, pte)
         self.hostcache.unmap_range(lo, hi)
-        self.vmas.insert(newv)
-        self.hostcache.map_extents(host_items(moved), bounded=True)
         if not dontunmap:
             self.vmas.remove(src)
-            if src.shared_obj is not None:
-                src.shared_obj.put()
+            if so is not None:
+                so.put()
+        for s, e, pte in moved:
+            self.pages.insert(s, e, pte)
+        self.vmas.insert(newv)
+        self.hostcache.map_extents(host_items(moved), bounded=True)
         return dest

@@ -51,6 +51,9 @@ class SharedObject:
         self.writeback = writeback
         self.name = name
         self.pages: dict[int, int] = {}
+        #: The object's size in pages for an anonymous object (None: a file's, which
+        #: its mappings read from the file).
+        self.size_pages: int | None = None
         self.refs = 0
         self.released = False
 
