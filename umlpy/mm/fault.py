@@ -19,7 +19,7 @@ cache with its pte's frame and effective protection.
 from umlpy.abi.memory import MMAP_MIN_ADDR, PAGE_SHIFT, PAGE_SIZE, TASK_SIZE
 from umlpy.abi.signal import BusCode, SEGV_ACCERR, SEGV_MAPERR, Sig
 from umlpy.mm.frames import OutOfMemory
-from umlpy.mm.pagetable import PTE_COW, PTE_FRAME, PTE_PROT, PTE_WRITE, host_items
+from umlpy.mm.pagetable import PTE_BUS, PTE_COW, PTE_FRAME, PTE_PROT, PTE_WRITE, host_items
 from umlpy.mm.vma import Vma, VmFlag
 
 #: Pages made present (or refilled) together by one fault: an aligned window of this size.
@@ -73,6 +73,8 @@ class FaultMixin:
             prot = pte & PTE_PROT
             if not prot or (is_write == 1 and not prot & _W):
                 return (_SIGSEGV, _ACCERR)
+            if pte & PTE_BUS:
+                return self._fault_past_end(vpn, pte)
             cow_write = pte & PTE_COW and prot & _W and is_write != 0
             if vpn not in self.hostcache:
                 # Present but evicted from the host: a refill, not a new page.
@@ -87,6 +89,19 @@ class FaultMixin:
             return (_SIGKILL, 0)
         # Present and host-mapped with its own protection: e.g. executing a non-exec page.
         return (_SIGSEGV, _ACCERR)
+
+    def _fault_past_end(self, vpn: int, pte: int):
+        """A remapped page past its object's end: SIGBUS, unless the object grew to it."""
+        v = self.vmas.find(vpn << PAGE_SHIFT)
+        pgoff = (pte & PTE_FRAME) >> PAGE_SHIFT
+        eof = v.size_pages()
+        if eof is not None and pgoff >= eof:
+            return (_SIGBUS, _BUS_ADRERR)
+        f = v.shared_obj.frame(pgoff)
+        new = f | (pte & PTE_PROT)
+        self.pages.assign(vpn, vpn + 1, new)
+        self.hostcache.map_run(vpn, new, 1)
+        return None
 
     def _refill(self, vpn: int) -> None:
         """Host-map the present pages of ``vpn``'s fault-around window."""

@@ -176,3 +176,34 @@ class HostCache:
     def forget(self) -> None:
         """Drop every entry without touching the host (its stub is gone)."""
         self.mapped.clear()
+
+
+class DeferredHost(HostAddressSpace):
+    """The host of an address space that has not needed a stub yet.
+
+    new_as contexts and VAS views are made without a host process: their
+    host mappings are a cache, so everything queued for them may simply be
+    dropped, and the stub is started the first time a task runs there
+    (``MM.adopt_host``).  Nothing here touches the host.
+    """
+
+    loaded_ctx = None
+    dead = False
+
+    def map(self, addr, length, prot, offset):
+        pass
+
+    def unmap(self, addr, length):
+        pass
+
+    def protect(self, addr, length, prot):
+        pass
+
+    def _run_batch(self, ops):
+        pass
+
+    def release(self):
+        self.released = True
+
+    def preempt(self):
+        pass

@@ -15,12 +15,14 @@ import struct
 
 from umlpy.abi.memory import MMAP_MIN_ADDR, PAGE_SHIFT, PAGE_SIZE, TASK_SIZE
 from umlpy.errors import SyscallError
-from umlpy.mm.pagetable import PTE_COW, PTE_FRAME, PTE_PROT, PTE_WRITE
+from umlpy.mm.vma import VmFlag
+from umlpy.mm.pagetable import PTE_BUS, PTE_COW, PTE_FRAME, PTE_PROT, PTE_WRITE
 
 _OFF = PAGE_SIZE - 1
 _W = PTE_WRITE
-_WCOW = PTE_WRITE | PTE_COW
+_WCOW = PTE_WRITE | PTE_COW | PTE_BUS
 _EFAULT = errno.EFAULT
+_NONLINEAR = VmFlag.NONLINEAR
 
 
 def _err(e):
@@ -69,9 +71,16 @@ class IOMixin:
                 self._populate(v, vlo, vhi)
             if write and self.may_cow and not v.is_shared:
                 self._break_cow(vlo, vhi)
+            items = pages.items(vlo, vhi)
+            if v.flags & _NONLINEAR:
+                # Pages of their own: their protection and object bounds are the pte's.
+                need = _W if write else PTE_PROT
+                for s, e, pte in items:
+                    if pte & PTE_BUS or not (force or pte & need):
+                        raise _err(_EFAULT)
             # Physmem pieces of [lo, hi): present extents, and gaps (-1) that read as zero.
             a = lo
-            for s, e, pte in pages.items(vlo, vhi):
+            for s, e, pte in items:
                 sa = s << PAGE_SHIFT
                 if sa > a:
                     _add_chunk(out, -1, sa - a)
@@ -92,7 +101,7 @@ class IOMixin:
             return b""
         if (addr & _OFF) + n <= PAGE_SIZE:  # fast path: one present page
             pte = self.pages.get(addr >> PAGE_SHIFT)
-            if pte is not None and pte & PTE_PROT:
+            if pte is not None and pte & PTE_PROT and not pte & PTE_BUS:
                 f = (pte & PTE_FRAME) + (addr & _OFF)
                 return self.physmem.map[f:f + n]
         chunks = self._chunks(addr, n, False, False, True)

@@ -18,7 +18,8 @@ The methods are grouped by concern, gVisor-style, in mixins:
 :mod:`~umlpy.mm.mmap` (mmap/munmap/mprotect/brk/mremap),
 :mod:`~umlpy.mm.advice` (madvise/msync), :mod:`~umlpy.mm.fault` (faults,
 populate, COW), :mod:`~umlpy.mm.io` (guest I/O for the kernel),
-:mod:`~umlpy.mm.lifecycle` (fork/release), :mod:`~umlpy.mm.procfs` (/proc text).
+:mod:`~umlpy.mm.lifecycle` (fork/release), :mod:`~umlpy.mm.procfs` (/proc text),
+:mod:`~umlpy.mm.remap` (remap_file_pages).
 This module keeps the state, the queries and the page-dropping primitive they share.
 
 Out of memory: :class:`~umlpy.mm.frames.OutOfMemory` (a SyscallError with
@@ -35,12 +36,13 @@ from umlpy.platform.base import HostAddressSpace
 from umlpy.mm.advice import AdviceMixin
 from umlpy.mm.fault import FAULT_AROUND_PAGES, FaultMixin
 from umlpy.mm.frames import FrameAllocator
-from umlpy.mm.hostcache import HostCache
+from umlpy.mm.hostcache import DeferredHost, HostCache
 from umlpy.mm.io import IOMixin
 from umlpy.mm.lifecycle import LifecycleMixin
 from umlpy.mm.mmap import MmapMixin
 from umlpy.mm.pagetable import PTE_FRAME, PTE_PROT, PageTable
 from umlpy.mm.procfs import ProcfsMixin
+from umlpy.mm.remap import RemapMixin
 from umlpy.mm.vma import Vma, VmaSet
 
 __all__ = ["MM", "FAULT_AROUND_PAGES"]
@@ -49,7 +51,7 @@ __all__ = ["MM", "FAULT_AROUND_PAGES"]
 DEFAULT_MAX_MAP_COUNT = 65530
 
 
-class MM(MmapMixin, AdviceMixin, FaultMixin, IOMixin, LifecycleMixin, ProcfsMixin):
+class MM(MmapMixin, AdviceMixin, FaultMixin, IOMixin, LifecycleMixin, ProcfsMixin, RemapMixin):
     """A guest address space realised by the host address space ``host``.
 
     ``owns_host``: whether :meth:`release` also releases ``host`` (True), or
@@ -91,6 +93,24 @@ class MM(MmapMixin, AdviceMixin, FaultMixin, IOMixin, LifecycleMixin, ProcfsMixi
         self.ldt: dict = {}
         #: The UMLPY_PROT_UNPRIV view (mm.unpriv.UnprivView), made by the first unprivilege(-1).
         self.unpriv_view = None
+
+    # ------------------------------------------------------------------ the host
+    @property
+    def host_deferred(self) -> bool:
+        """Whether no stub realises this address space yet (see hostcache.DeferredHost)."""
+        return isinstance(self.host, DeferredHost)
+
+    def adopt_host(self, host: HostAddressSpace) -> None:
+        """Be realised by ``host`` (a fresh, empty stub) from now on, instead of a DeferredHost."""
+        assert self.host_deferred
+        self.host = host
+        self.hostcache.host = host
+        self.hostcache.forget()
+
+    def key_mm(self, addr: int) -> "MM":
+        """The address space whose memory ``addr`` is (a VAS view answers for its parts):
+        what a private futex at ``addr`` is keyed by."""
+        return self
 
     # ------------------------------------------------------------------ queries
     def __iter__(self):

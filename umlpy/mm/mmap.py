@@ -141,13 +141,15 @@ class MmapMixin:
         return bottom if high - bottom >= length else None
 
     def mmap(self, addr: int, length: int, prot: int, flags: int, backing=None, offset: int = 0,
-             *, max_prot: int = _RWX, name: str | None = None) -> int:
+             *, max_prot: int = _RWX, name: str | None = None, shared_obj=None) -> int:
         """Mmap implements mmap(2); returns the address.
 
         ``backing`` is the MappableFile for file mappings (the caller has
         resolved the fd and checked its open mode: ``max_prot`` is what that
         mode allows, checked here and by later mprotect calls).  ``name``
-        overrides the /proc/pid/maps name.
+        overrides the /proc/pid/maps name.  ``shared_obj``: with
+        MAP_SHARED|MAP_ANONYMOUS, map this existing SharedObject (at page
+        ``offset``) instead of a new one (VAS segments).
         """
         if offset & _OFF or offset < 0:
             raise _err(errno.EINVAL)
@@ -199,7 +201,9 @@ class MmapMixin:
         pgoff = offset >> PAGE_SHIFT
         if kind == MAP_SHARED:
             vmflags |= VmFlag.SHARED
-            if anon:
+            if anon and shared_obj is not None:
+                so = shared_obj
+            elif anon:
                 so = SharedObject(self.frames, name="/dev/zero (deleted)")
                 so.size_pages = length >> PAGE_SHIFT
                 pgoff = 0
@@ -211,6 +215,7 @@ class MmapMixin:
         if name is None:
             name = backing.name if backing is not None else (so.name if so is not None else "")
         self._unmap_range(addr, addr + length)
+        self.pages.gen += 1         # a new mapping may hide what a VAS view showed there
         vma = self.vmas.insert(Vma(addr, addr + length, prot, vmflags, backing, pgoff, so, name,
                                    max_prot))
         if flags & MAP_POPULATE and prot:

@@ -11,6 +11,9 @@ is a plain int:
 - bit 3 (``PTE_COW``): the frame is (or was) shared with another address
   space since a fork, so the page is mapped without write until the write
   fault copies it (or finds it alone);
+- bit 4 (``PTE_BUS``): a remap_file_pages page past the end of its object:
+  no frame (the frame bits hold its page offset instead), never host-mapped,
+  SIGBUS on access unless the object has grown to it since;
 - bits 12 and up (``PTE_FRAME``): the frame's byte offset in physmem.
 
 Fork, exit, munmap and mprotect work per extent, never per page: a 256 MiB
@@ -30,6 +33,7 @@ from umlpy.mm.extents import ExtentMap
 PTE_PROT = 7
 PTE_READ, PTE_WRITE, PTE_EXEC = 1, 2, 4
 PTE_COW = 8
+PTE_BUS = 16
 PTE_FRAME = ~(PAGE_SIZE - 1)
 #: The bits a host mapping is made of: frame and protection (see hostcache).
 PTE_HOST = PTE_FRAME | PTE_PROT
@@ -64,12 +68,35 @@ class PageTable(ExtentMap):
 
     Iterating gives every present vpn (for tests and small ranges);
     ``units`` is the number of present pages, ``len()`` the number of extents.
+    ``gen`` counts the changes that take or alter present pages (never
+    additions): a VAS view that caches these pages in another host address
+    space drops its cache when it moves (``umlpy.mm.vasview``).
     """
 
-    __slots__ = ()
+    __slots__ = ("gen",)
 
     def __init__(self):
         super().__init__(PAGE_SIZE)
+        self.gen = 0
+
+    def copy(self) -> "PageTable":
+        m = super().copy()
+        m.gen = 0
+        return m
+
+    def clear(self) -> None:
+        self.gen += 1
+        super().clear()
+
+    def remove(self, lo: int, hi: int):
+        out = super().remove(lo, hi)
+        if out:
+            self.gen += 1
+        return out
+
+    def apply(self, lo: int, hi: int, fn) -> None:
+        self.gen += 1
+        super().apply(lo, hi, fn)
 
     def __iter__(self):
         for s, e in zip(self.starts, self.ends):
@@ -87,5 +114,7 @@ class PageTable(ExtentMap):
 
 
 def host_items(items):
-    """Page-table extents as host-cache extents: ``(start, end, frame | effective prot)``."""
-    return [(s, e, (v & PTE_FRAME) | (v & PTE_PROT & ~((v >> 2) & PTE_WRITE))) for s, e, v in items]
+    """Page-table extents as host-cache extents: ``(start, end, frame | effective prot)``
+    (PTE_BUS extents have no frame: left out)."""
+    return [(s, e, (v & PTE_FRAME) | (v & PTE_PROT & ~((v >> 2) & PTE_WRITE))) for s, e, v in items
+            if not v & PTE_BUS]

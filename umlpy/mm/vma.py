@@ -28,6 +28,7 @@ class VmFlag(enum.IntFlag):
     WIPEONFORK = 8    # MADV_WIPEONFORK: the child sees zero pages
     STACK = 16        # MAP_STACK (informational)
     UNPRIV = 32       # UMLPY_PROT_UNPRIV: visible to unprivilege() in the caller's own mm
+    NONLINEAR = 64    # remap_file_pages gave some pages their own offset (and protection)
 
 
 class Vma:

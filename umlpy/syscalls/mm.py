@@ -103,6 +103,12 @@ def mincore(t, a):
     return 0
 
 
+def remap_file_pages(t, a):
+    """remap_file_pages(2), with MAP_NOINHERIT per-page protection (umlpy.mm.remap)."""
+    t.mm.remap_file_pages(a.ptr(0), a.size(1), a.int(2), a.u64(3), a.int(4))
+    return 0
+
+
 FAMILY = [
     supported("brk", brk), supported("mmap", mmap), supported("munmap", munmap),
     supported("mprotect", mprotect), supported("mremap", mremap),
@@ -111,4 +117,6 @@ FAMILY = [
     partial("mlock", _check_mapped, "nothing is ever swapped"), partial("munlock", _check_mapped, "no-op"),
     partial("mlockall", mlock_all, "no-op"), partial("munlockall", mlock_all, "no-op"),
     supported("mincore", mincore),
+    supported("remap_file_pages", remap_file_pages,
+              "nonlinear mappings kept in one VMA; MAP_NOINHERIT gives pages their own protection"),
 ]
