@@ -43,3 +43,10 @@ def test_new_as_switch_as(rootfs, platform):
     register, threads switch on their own with a futex shared across contexts, fork
     copies only the current context, exec frees all, and the ENOENT cases."""
     assert_passed(*run_in_image(rootfs, ["/bin/asdemo"], platform), lines=17)
+
+
+def test_first_class_vas_and_segments(rootfs, platform):
+    """Every VAS and segment call and errno case of DESIGN.md's table, the one-writer
+    rule, permissions for another user, a thread keeping its data/heap/stack, new mmaps
+    going into the VAS, fork/exec rules and a futex across two VASes."""
+    assert_passed(*run_in_image(rootfs, ["/bin/vasdemo"], platform), lines=48)
