@@ -42,6 +42,7 @@ from umlpy.mm.shared import SharedObject
 from umlpy.mm.vasview import VasView
 
 from . import aspace
+from .task import TaskState
 
 _R, _W = 4, 2
 _SHARED_FIXED = int(MAP_SHARED | MAP_FIXED | MAP_ANONYMOUS)
@@ -125,7 +126,7 @@ class Attachment:
         view, self.view = self.view, None
         if view is not None:
             for t in list(self.group.tasks):
-                if t.mm is view and t.home_mm is not None:
+                if t.mm is view and t.state != TaskState.DEAD:     # a dying task let go already
                     aspace.switch_mm(t, t.home_mm)
             aspace.put_holder(view)
 
