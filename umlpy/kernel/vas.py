@@ -331,11 +331,20 @@ class VasRegistry:
 
     # --- the machine's end ---------------------------------------------------------------
     def close(self) -> None:
-        """Write every stored segment back (normal end, SIGTERM, a crash of the guest)."""
-        if self.store is not None:
-            for s in self.segments.values():
-                if s.stored:
-                    self.store.sync(s)
+        """The machine ends: write every stored segment back (normal end, SIGTERM, a crash
+        of the guest), then free every VAS and segment."""
+        segments, vases = list(self.segments.values()), list(self.vases.values())
+        self.segments, self.vases = {}, {}
+        for s in segments:
+            if s.stored:
+                self.store.sync(s)
+        for v in vases:
+            for att in list(v.attachments.values()):
+                att.drop()
+            aspace.put_holder(v.mm)
+        for s in segments:
+            s.so.writeback = None        # written back above
+            s.so.put()
 
 
 class SegmentStore:

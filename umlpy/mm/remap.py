@@ -17,14 +17,12 @@ works (its host mappings are a bounded cache of this page table).
 
 import errno
 
-from umlpy.abi import mman as _mman
 from umlpy.abi.extensions import MAP_NOINHERIT
 from umlpy.abi.memory import PAGE_SHIFT, PAGE_SIZE
 from umlpy.errors import SyscallError
 from umlpy.mm.pagetable import PTE_BUS, PTE_PROT
 from umlpy.mm.vma import VmFlag
 
-_MAP_NONBLOCK = int(_mman.MAP_NONBLOCK)
 _OFF = PAGE_SIZE - 1
 _ULONG = 1 << 64
 
@@ -35,9 +33,7 @@ class RemapMixin:
     def remap_file_pages(self, start: int, size: int, prot: int, pgoff: int, flags: int) -> None:
         """Map pages [start, start+size) of a MAP_SHARED mapping to its object's pages
         from ``pgoff``; with MAP_NOINHERIT they take protection ``prot`` (else it must be 0)."""
-        noinherit = bool(flags & MAP_NOINHERIT)
-        if flags & ~(_MAP_NONBLOCK | MAP_NOINHERIT):
-            raise SyscallError(errno.EINVAL)
+        noinherit = bool(flags & MAP_NOINHERIT)     # other flags are ignored, as Linux does
         if (prot and not noinherit) or prot & ~PTE_PROT:
             raise SyscallError(errno.EINVAL)
         start &= ~_OFF
