@@ -60,13 +60,23 @@ def host_max_map_count() -> int:
     return _host_max_map_count
 
 
+#: The most runs the cache holds by default, whatever the host allows: the runs live in
+#: sorted lists (an ExtentMap), where an insertion costs a memmove of the whole list, so
+#: a refill into a full cache of 64,000 runs costs about twice one into 16,384 (measured
+#: on a 100,000-page nonuniform mapping: 0.99 ms against 0.44 ms per refill fault, the
+#: extra evictions included).
+DEFAULT_CAP = 16384
+
+
 def default_budget() -> int:
-    """UMLPY_HOST_MAP_BUDGET if set, else the host's max_map_count less a margin."""
+    """UMLPY_HOST_MAP_BUDGET if set, else the host's max_map_count less a margin, at
+    most DEFAULT_CAP."""
     env = os.environ.get(BUDGET_ENV)
     if env:
         return max(int(env), MIN_BUDGET)
     mmc = host_max_map_count()
-    return max(mmc - HOST_MARGIN if mmc > 2 * HOST_MARGIN else mmc // 2, MIN_BUDGET)
+    return min(max(mmc - HOST_MARGIN if mmc > 2 * HOST_MARGIN else mmc // 2, MIN_BUDGET),
+               DEFAULT_CAP)
 
 
 class HostCache:
