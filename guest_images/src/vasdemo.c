@@ -134,6 +134,7 @@ int main(void)
     *heap = 5;
     int onstack = 6;
     check("vas_switch before vas_attach: EINVAL", fails(vas_switch(vid), EINVAL));
+    check("vas_attach to a process that does not exist: ESRCH", fails(vas_attach(99999, vid, O_RDWR), ESRCH));
     check("vas_attach", vas_attach(0, vid, O_RDWR) == 0);
     check("vas_attach twice by one process: EEXIST", fails(vas_attach(0, vid, O_RDWR), EEXIST));
     check("the segment is not mapped in the original", !mapped(SEG));

@@ -51,7 +51,7 @@ def test_first_class_vas_and_segments(rootfs, platform):
     """Every VAS and segment call and errno case of DESIGN.md's table, the one-writer
     rule, permissions for another user, a thread keeping its data/heap/stack, new mmaps
     going into the VAS, fork/exec rules and a futex across two VASes."""
-    assert_passed(*run_in_image(rootfs, ["/bin/vasdemo"], platform), lines=47)
+    assert_passed(*run_in_image(rootfs, ["/bin/vasdemo"], platform), lines=48)
 
 
 def test_vas_pair_unrelated_processes(rootfs, platform):
