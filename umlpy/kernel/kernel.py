@@ -40,6 +40,7 @@ from .hooks import NO_HOOKS
 from .futex import FutexTable
 from .restart import REGS_SET, RestartBlock
 from .task import Task, TaskState, ThreadGroup
+from .vas import VasRegistry
 
 _M64 = (1 << 64) - 1
 #: How many slow-path system calls a task runs before others get the CPU.
@@ -98,6 +99,7 @@ class Kernel:
         self.need_resched = False
         self.timer = None                 # the time-slice alarm, made by run()
         self.page_cache = {}                  # id(inode) -> SharedObject of MAP_SHARED files
+        self.vas = VasRegistry(self)          # first-class VASes and segments (kernel.vas)
 
     # --- pids ----------------------------------------------------------------
     def alloc_pid(self) -> int:
@@ -478,6 +480,8 @@ class Kernel:
         if res is None:
             return
         signo, code = res
+        if signo == sigs.SIGKILL:
+            self.warn("out of guest memory: killing process %d" % t.tgid)
         self.force_signal(t, signo, code, stop.addr)
 
     def trap(self, t: Task, stop):

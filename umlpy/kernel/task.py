@@ -109,7 +109,7 @@ class ThreadGroup:
     __slots__ = ("tgid", "parent", "children", "tasks", "creds", "handlers", "rlimits", "pgid", "sid",
                  "exe", "image", "cmdline", "zombie", "reaped", "exit_status", "exit_signal",
                  "group_exiting", "pending", "pending_info", "vfork_parent", "umask", "times", "ptrace",
-                 "jobctl", "tty", "sigwaitq")
+                 "jobctl", "spaces", "tty", "sigwaitq")
 
     def __init__(self, tgid: int, parent: "ThreadGroup | None", creds: Creds,
                  handlers: SignalHandlers, rlimits: dict):
@@ -137,6 +137,7 @@ class ThreadGroup:
         self.times = [0, 0]        # utime/stime of exited children (ticks)
         self.ptrace = None         # kernel.ptrace.TracerSide when a thread of it traces others
         self.jobctl = None         # ("stopped"|"reported"|"continued", signo): job control for wait
+        self.spaces = None         # kernel.aspace.ProcessSpaces: new_as contexts, VAS attachments
         #: The controlling terminal (an fs.tty.Tty) of the process's session, kept by the
         #: tty layer (TIOCSCTTY, TIOCNOTTY); fork copies it, setsid drops it.
         self.tty = None
