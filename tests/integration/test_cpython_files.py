@@ -35,7 +35,8 @@ EXCEPTIONS = {
 
 #: Runs regrtest with a JUnit XML report and prints the report: inside the guest the
 #: file is in the guest's own overlay, so it travels on stdout both ways.
-SCRIPT = "%s -m test --junit-xml /tmp/umlpy-cpython.xml \"$@\" >/dev/null 2>&1; cat /tmp/umlpy-cpython.xml" % PYTHON
+SCRIPT = ('x=/tmp/umlpy-cpython-$$.xml; %s -m test --junit-xml $x "$@" >/dev/null 2>&1; cat $x; rm -f $x'
+          % PYTHON)
 
 
 def _results(xml: bytes) -> dict:
