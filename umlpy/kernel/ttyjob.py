@@ -9,7 +9,7 @@ and cleared in every process of the session when the session leader lets
 it go or the terminal hangs up.
 """
 
-from umlpy.abi.signal import Sig
+from umlpy.abi.signal import SI_KERNEL as _SI_KERNEL, Sig
 
 from . import signals as sigs
 
@@ -18,6 +18,16 @@ SIGHUP, SIGCONT = int(Sig.SIGHUP), int(Sig.SIGCONT)
 
 def _live(k):
     return [g for g in k.groups.values() if not g.zombie]
+
+
+SI_KERNEL = int(_SI_KERNEL)
+
+
+def kernel_siginfo(signo: int):
+    """The info of a signal the kernel itself sends (SEND_SIG_PRIV: SI_KERNEL), in the
+    form the kernel's signal code keeps (a SigInfo once the signals work has it)."""
+    cls = getattr(sigs, "SigInfo", None)
+    return cls(signo, SI_KERNEL) if cls is not None else (signo, SI_KERNEL, 0, 0, 0)
 
 
 class TtyJobHost:
@@ -59,12 +69,12 @@ class TtyJobHost:
     def signal_pgrp(self, pgid: int, signo: int):
         for g in _live(self.k):
             if g.pgid == pgid:
-                self.k.send_signal(g, signo, (signo, 0x80, 0, 0, 0))      # SI_KERNEL
+                self.k.send_signal(g, signo, kernel_siginfo(signo))
 
     def signal_session_leader(self, sid: int, signo: int):
         g = self.k.groups.get(sid)
         if g is not None and not g.zombie and g.sid == sid:
-            self.k.send_signal(g, signo, (signo, 0x80, 0, 0, 0))
+            self.k.send_signal(g, signo, kernel_siginfo(signo))
 
     def is_orphaned_pgrp(self, pgid: int) -> bool:
         """No member has a parent in another group of the same session (init aside)."""

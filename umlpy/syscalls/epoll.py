@@ -18,7 +18,7 @@ from umlpy.fs.epoll import EpollFile, check_nesting
 from umlpy.fs.file import PathFile
 from umlpy.waiter import WouldBlock
 
-from .poll import _deadline, _expired, _restore_sigmask, _timespec, _with_sigmask
+from .poll import PollBlock, _expired, _restore_sigmask, _timespec, _with_sigmask
 from .table import enosys, supported
 
 E = SyscallError
@@ -106,6 +106,23 @@ def _do_wait(t, epfd, evp, maxevents, timeout_ns):
         k = t.kernel
         raise WouldBlock(ep.waitq, *(k.wait_host_fd(fd) for fd in ep.host_fds()), deadline=deadline)
     raise WouldBlock(ep.waitq, deadline=deadline)
+
+
+class EpollWait(PollBlock):
+    """An epoll_wait in progress: its deadline; a signal ends it with EINTR, never a
+    restart (whatever SA_RESTART says), as on Linux."""
+
+    __slots__ = ()
+
+    def interrupted(self):
+        raise E(errno.EINTR)
+
+
+def _deadline(t, timeout_ns):
+    rb = t.restart_block
+    if not isinstance(rb, EpollWait):
+        rb = t.restart_block = EpollWait(None if timeout_ns is None else t.kernel.now_ns() + timeout_ns)
+    return rb.deadline
 
 
 def _ms(ms):

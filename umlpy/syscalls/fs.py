@@ -25,6 +25,7 @@ from umlpy.abi.stat import S_IFREG
 from umlpy.fs.memfs import MemfdFile, MemfdNode
 from umlpy.fs.node import DEV_SHM, Meta
 from umlpy.fs.pty import TIOCGPTPEER, PtyMaster
+from umlpy.kernel import restart as krestart
 from umlpy.kernel.restart import REGS_SET, RestartBlock
 from umlpy.fs.inotify import IN_ACCESS, IN_MODIFY
 from .inotify import notifying
@@ -406,11 +407,21 @@ def ioctl(t, a):
     return f.ioctl(req, arg, _MemAdapter(t.mm))
 
 
+#: Whether the kernel decides restarts itself from ERESTARTSYS (the signals work);
+#: until then, :func:`_restarting` rewinds the call (always a restart).
+_KERNEL_RESTARTS = hasattr(krestart, "ERESTARTSYS")
+
+
 def _restarting(handler):
     """A handler whose file may ask for the call to be restarted after a signal
     (ERESTARTSYS: a terminal's job control stops a background reader).  The call
     is rewound to its syscall instruction, so it runs again when the task next
-    returns to user mode, after the signal was dealt with."""
+    returns to user mode, after the signal was dealt with.  A kernel that handles
+    ERESTARTSYS itself (EINTR after a handler without SA_RESTART) gets the handler
+    unwrapped."""
+    if _KERNEL_RESTARTS:
+        return handler
+
     def call(t, a):
         try:
             return handler(t, a)

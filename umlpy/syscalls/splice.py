@@ -61,7 +61,9 @@ def _read_off(t, ptr):
 
 def _epipe(t):
     """EPIPE, with the SIGPIPE Linux sends the caller (send_sig: SI_USER from itself)."""
-    t.kernel.send_signal(t, SIGPIPE, (SIGPIPE, 0, 0, t.group.tgid, 0))
+    k = t.kernel
+    # SI_USER from the caller: the kernel's default once it fills infos in (user_siginfo).
+    k.send_signal(t, SIGPIPE, None if hasattr(k, "user_siginfo") else (SIGPIPE, 0, 0, t.group.tgid, 0))
     return E(errno.EPIPE)
 
 
