@@ -139,6 +139,9 @@ class Machine:
             files.install_at(2, f if ConsoleTty.usable(0, 2) else std_files(*self.console)[2])
             g.tty, ct.tty.session, ct.tty.pgrp = ct.tty, g.sid, g.pgid
             k.watch_host_fd(ct.read_fd, ct.pump)
+            winch = ct.watch_resizes()
+            if winch is not None:
+                k.watch_host_fd(winch, ct.resized)
         else:
             for fd, f in enumerate(std_files(*self.console)):
                 files.install_at(fd, f)
@@ -195,6 +198,7 @@ class Machine:
     def close(self):
         if self.console_tty is not None:
             self.console_tty.restore()
+            self.console_tty.unwatch_resizes()
         try:
             self.kernel.hooks.close()
             self.kernel.vas.close()

@@ -75,3 +75,19 @@ def test_console_is_a_terminal(platform, shell):
                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=120, env=env)
     assert guest.stdout == native.stdout, guest.stderr
     assert guest.returncode == 0
+
+
+@pytest.mark.slow
+def test_console_follows_the_host_window_size(platform):
+    """The host terminal is resized: the guest's console tty takes the new size and its
+    foreground group gets SIGWINCH, as a program on the host terminal would."""
+    driver = os.path.join(os.path.dirname(SCRIPT), "winch_driver.py")
+    guest_prog = os.path.join(os.path.dirname(SCRIPT), "winch_guest.py")
+    native = subprocess.run([PYTHON, driver, PYTHON, guest_prog], stdout=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, timeout=60)
+    assert b"got SIGWINCH, size (100, 40)" in native.stdout
+    env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    guest = subprocess.run([PYTHON, driver, sys.executable, "-m", "umlpy", "run", "--platform", platform,
+                            "--rootfs", "/", PYTHON, guest_prog], stdout=subprocess.PIPE,
+                           stdin=subprocess.DEVNULL, timeout=60, env=env)
+    assert guest.stdout == native.stdout

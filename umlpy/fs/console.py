@@ -318,6 +318,61 @@ class ConsoleTty:
                 return len(data)      # the host terminal went: output is lost, as on a dead line
         return done
 
+    # -- the host terminal's size ---------------------------------------------------------
+    def watch_resizes(self):
+        """Follow the host terminal's size: returns a host fd that becomes readable after
+        each host SIGWINCH (the handler only writes a byte to it, so the kernel reads the
+        new size at a safe point, :meth:`resized`); None when no handler can be set (not
+        the main thread)."""
+        import signal
+        r, w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+
+        def on_winch(signo, frame):
+            try:
+                os.write(w, b"w")
+            except OSError:
+                pass
+        try:
+            self._old_winch = signal.signal(signal.SIGWINCH, on_winch)
+        except ValueError:
+            os.close(r)
+            os.close(w)
+            return None
+        self._winch_pipe = (r, w)
+        return r
+
+    def resized(self):
+        """After a host SIGWINCH: the new size, and SIGWINCH to the foreground group."""
+        try:
+            while os.read(self._winch_pipe[0], 64):
+                pass
+        except OSError:
+            pass
+        try:
+            ws = struct.unpack("<HHHH", host_fcntl.ioctl(self.write_fd, termios.TIOCGWINSZ,
+                                                         bytes(WINSIZE_SIZE)))
+        except OSError:
+            return
+        tty = self.tty
+        if ws != tty.winsize:
+            tty.winsize = ws
+            if tty.pgrp is not None:
+                from umlpy.fs.tty import SIGWINCH
+                tty.host.signal_pgrp(tty.pgrp, SIGWINCH)
+
+    def unwatch_resizes(self):
+        pipe = getattr(self, "_winch_pipe", None)
+        if pipe is None:
+            return
+        import signal
+        try:
+            signal.signal(signal.SIGWINCH, self._old_winch)
+        except (ValueError, TypeError):
+            pass
+        for fd in pipe:
+            os.close(fd)
+        self._winch_pipe = None
+
     def pump(self):
         """Host input is ready: hand it to the line discipline."""
         try:
