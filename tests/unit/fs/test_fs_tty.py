@@ -28,6 +28,7 @@ class FakeHost:
         self.me = Who(10, 10, 10)
         self.now = 0
         self.sent = []
+        self.orphaned = False
 
     def current(self):
         return self.me
@@ -61,7 +62,7 @@ class FakeHost:
         self.sent.append(("leader", sid, signo))
 
     def is_orphaned_pgrp(self, pgid):
-        return False
+        return self.orphaned
 
     def ignores_or_blocks(self, who, signo):
         return signo in who.ignored
@@ -114,6 +115,12 @@ def test_isig_and_job_control(pair):
     with pytest.raises(SyscallError) as e:
         s.read(10)
     assert e.value.errno == ERESTARTSYS and (10, SIGTTIN) in host.sent
+    host.orphaned = True                           # an orphaned group is never stopped: EIO
+    before = len(host.sent)
+    with pytest.raises(SyscallError) as e:
+        s.read(10)
+    assert e.value.errno == errno.EIO and len(host.sent) == before
+    host.orphaned = False
     host.me.ignored.add(SIGTTIN)
     with pytest.raises(SyscallError) as e:
         s.read(10)
