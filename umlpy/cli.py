@@ -47,12 +47,23 @@ def _machine_options(p):
                    help="guest memory (default 1G)")
     p.add_argument("--env", type=_env, action="append", default=[], metavar="NAME=VALUE",
                    help="add a variable to the first process's environment")
+    p.add_argument("--clean-env", action="store_true",
+                   help="give a host program the minimal environment (PATH, HOME, TERM) instead of "
+                        "yours (always so with --deterministic and --rootfs)")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with umlpy's error convention: one line on stderr, exit status 125."""
+
+    def error(self, message):
+        self.exit(EXIT_UMLPY_ERROR, "umlpy: %s (see '%s --help')\n" % (message, self.prog))
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog="umlpy", description="A hosted VMM in the spirit of User-Mode Linux.")
-    p.add_argument("--version", action="version", version="umlpy 0.1.0")
-    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+    from umlpy import __version__
+    p = _Parser(prog="umlpy", description="A hosted VMM in the spirit of User-Mode Linux.")
+    p.add_argument("--version", action="version", version="umlpy " + __version__)
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=_Parser)
     r = sub.add_parser("run", help="boot a guest program (default: the built-in image's /init)")
     _machine_options(r)
     r.add_argument("program", nargs="?", help="guest program (default: /init of the default image)")
@@ -108,7 +119,7 @@ def cmd_run(ns) -> int:
         rootfs = ns.rootfs
         argv = [ns.program] + ns.args
     res = api.run(argv, rootfs=rootfs, platform=ns.platform, env=env, memory=ns.memory, capture=False,
-                  deterministic=ns.deterministic)
+                  deterministic=ns.deterministic, clean_env=ns.clean_env)
     return res.exit_code
 
 
@@ -135,7 +146,8 @@ def cmd_trace(ns) -> int:
     except OSError as e:
         raise UmlpyError("%s: %s" % (ns.output, e.strerror)) from None
     res = api.run([ns.program] + args, rootfs=ns.rootfs, platform=ns.platform, env=dict(ns.env),
-                  memory=ns.memory, capture=False, tracer=tracer, deterministic=ns.deterministic)
+                  memory=ns.memory, capture=False, tracer=tracer, deterministic=ns.deterministic,
+                  clean_env=ns.clean_env)
     return res.exit_code
 
 

@@ -1,8 +1,9 @@
 """Differential tests: each guest program runs natively and under umlpy, on both platforms.
 
-The native run gets exactly the guest's default environment (``umlpy.api.guest_env``:
-PATH, HOME, TERM, plus the test's extra variables), the same argv and an empty stdin;
-stdout bytes and the subprocess-style return code must be identical.
+The native run gets exactly the environment a host program gets under umlpy by default
+(``umlpy.api.host_env``: the user's environment, as strace passes it, plus the test's extra
+variables), the same argv, the same current directory and an empty stdin; stdout bytes and
+the subprocess-style return code must be identical.
 """
 
 import os
@@ -11,14 +12,14 @@ import subprocess
 import pytest
 
 import umlpy
-from umlpy.api import guest_env
+from umlpy.api import host_env
 
 
 def native_env(extra=None) -> dict:
-    """The guest's default environment as a dict for subprocess (order kept)."""
+    """A host program's default environment under umlpy, as a dict for subprocess."""
     env = {}
-    for item in guest_env(extra):
-        k, _, v = item.decode().partition("=")
+    for item in host_env(extra):
+        k, _, v = item.partition(b"=")
         env[k] = v
     return env
 

@@ -3,7 +3,9 @@
 Each static guest runs natively under ``strace -ff -o PREFIX`` and under
 ``umlpy trace -ff -o PREFIX`` (one trace file per task on both sides, so that
 scheduling cannot interleave lines differently).  Both runs get the same argv,
-the same environment (``umlpy.api.guest_env``), an empty stdin, and stdout and
+the same current directory, the same environment (``umlpy.api.guest_env``: the
+native run is given it, umlpy passes it with ``--clean-env``; the strace-habit
+tests check the default, the user's environment), an empty stdin, and stdout and
 stderr to /dev/null (a character device that is not a tty on both sides, so the
 C libraries take the same paths).  The traces are normalised (below) and then
 compared call by call: names, decoded arguments (flags, strings, structures) and
@@ -93,7 +95,8 @@ def run_native(tmp_path, argv) -> tuple:
 def run_umlpy(tmp_path, argv, extra=()) -> tuple:
     prefix = str(tmp_path / "umlpy")
     with open(os.devnull, "wb") as null:
-        p = subprocess.run([sys.executable, "-m", "umlpy", "trace", "-ff", "-o", prefix, *extra] + argv,
+        p = subprocess.run([sys.executable, "-m", "umlpy", "trace", "--clean-env", "-ff", "-o", prefix,
+                            *extra] + argv,
                            stdin=subprocess.DEVNULL, stdout=null, stderr=subprocess.PIPE,
                            env=_umlpy_env(), timeout=120)
     assert b"Traceback" not in p.stderr and b"internal error" not in p.stderr, p.stderr.decode()
