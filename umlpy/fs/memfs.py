@@ -122,12 +122,27 @@ class MemDir(MemNode):
         self.whiteouts: set = set()  # lower names the guest removed
 
     def size(self):
+        if self.lower is not None:
+            hs = hostfs.lstat_host(self.lower)
+            if hs is not None:
+                return hs.st_size
         return 4096
 
     def stat(self):
         s = super().stat()
-        s.st_nlink = 2 + sum(1 for c in self.children.values() if isinstance(c, MemDir))
-        s.st_blocks = 8
+        own = sum(1 for c in self.children.values() if isinstance(c, MemDir) and c.lower is None)
+        hs = hostfs.lstat_host(self.lower) if self.lower is not None else None
+        if hs is not None:
+            # A host directory seen through the overlay: the host's link count and size
+            # (as overlayfs shows a lower directory), with the guest's own changes.
+            gone = sum(1 for n in self.whiteouts
+                       if (h := hostfs.lstat_host(hostfs.join_host(self.lower, n))) is not None
+                       and host_stat.S_ISDIR(h.st_mode))
+            s.st_nlink = hs.st_nlink + own - gone
+            s.st_blocks = hs.st_blocks
+        else:
+            s.st_nlink = 2 + sum(1 for c in self.children.values() if isinstance(c, MemDir))
+            s.st_blocks = 8
         return s
 
     def open(self, flags, caller, path):

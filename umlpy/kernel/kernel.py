@@ -409,6 +409,13 @@ class Kernel:
         except SyscallError as e:
             ret = -e.errno
         except WouldBlock as wb:
+            if (t.pending | t.group.pending) & ~t.sigmask:
+                # A signal is already pending: the sleep ends at once, as Linux's
+                # signal_pending() check before schedule() makes it (EINTR or a restart).
+                rb = t.restart_block or _PLAIN_WAIT
+                t.restart_block = None
+                rb.cancel()
+                return self._invoke(t, _INTERRUPTED, rb)
             self.block(t, wb)
             return _BLOCKED
         except Exception as e:     # a bug of ours: the call fails, the guest goes on
@@ -636,11 +643,16 @@ class Kernel:
         act = parent.handlers.actions[sigs.SIGCHLD]
         if g.exit_signal == sigs.SIGCHLD and (act.handler == sigs.SIG_IGN or act.flags & 0x2):  # SA_NOCLDWAIT
             self._reap(g)
-        elif g.exit_signal:
+            self.child_wait[parent.tgid].notify()
+            return
+        # The parent's wait wakes first and finds the zombie; the signal comes after it
+        # returns (Linux: __wake_up_parent, then the wait's recheck wins over
+        # signal_pending), instead of interrupting the wait with EINTR.
+        self.child_wait[parent.tgid].notify()
+        if g.exit_signal:
             st = g.exit_status
             code, status = (1, (st >> 8) & 0xFF) if not st & 0x7F else (2, st & 0x7F)   # CLD_EXITED/KILLED
             self.send_signal(parent, g.exit_signal, (g.exit_signal, code, 0, g.tgid, status))
-        self.child_wait[parent.tgid].notify()
 
     def _reap(self, g: ThreadGroup):
         g.reaped = True
