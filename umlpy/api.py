@@ -280,7 +280,7 @@ class Machine:
 
 def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, stdin=None,
         capture=True, tracer=None, clock=None, random_bytes=None, pin_cpu=None,
-        deterministic=False, trace=None, clean_env=None, cwd=None) -> RunResult:
+        deterministic=False, trace=None, clean_env=None, cwd=None, gdb=None) -> RunResult:
     """Run ``argv`` as the guest's first process and return how it ended.
 
     Without ``rootfs``, ``argv[0]`` is a host program, run as strace runs it:
@@ -295,7 +295,9 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
     stdout/stderr in the result (else they go to the host's).  ``stdin``:
     bytes for the guest's stdin (None: empty when capturing, else the
     host's).  ``deterministic``: virtual clock and seeded randomness, so that
-    two runs behave (and trace) byte for byte the same.
+    two runs behave (and trace) byte for byte the same.  ``gdb``: a TCP port:
+    before the first instruction, wait for gdb's remote protocol on
+    localhost:``gdb`` and let gdb debug the first process (``umlpy.gdbstub``).
     """
     if not argv:
         raise UmlpyError("nothing to run")
@@ -303,6 +305,11 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
         return run_traced(argv, trace, rootfs=rootfs, platform=platform, env=env, memory=memory,
                           stdin=stdin, capture=capture, clock=clock, random_bytes=random_bytes,
                           pin_cpu=pin_cpu, deterministic=deterministic, clean_env=clean_env, cwd=cwd)
+    if gdb is not None:
+        if tracer is not None:
+            raise UmlpyError("--gdb cannot be combined with tracing (yet)")
+        from umlpy.gdbstub.server import GdbStub
+        tracer = GdbStub(gdb)
     if deterministic:
         clock = clock or VirtualClock()
         random_bytes = random_bytes or SeededRandom(0)

@@ -32,6 +32,16 @@ def _size(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("%r is not a TCP port (0-65535)" % text)
+    return port
+
+
 def _env(text: str):
     if "=" not in text:
         raise argparse.ArgumentTypeError("--env wants NAME=VALUE")
@@ -70,6 +80,9 @@ def build_parser():
     r.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
     r.add_argument("--deterministic", action="store_true",
                    help="virtual clock and seeded randomness: identical runs give identical output")
+    r.add_argument("--gdb", type=_port, metavar="PORT",
+                   help="wait for gdb on localhost:PORT before the first instruction "
+                        "(then: gdb PROGRAM -ex 'target remote :PORT'), as qemu-x86_64 -g PORT")
     t = sub.add_parser("trace", help="run a guest and trace its system calls (strace-compatible)",
                        usage="umlpy trace [OPTIONS] -- PROGRAM [ARGS...]")
     _machine_options(t)
@@ -119,7 +132,7 @@ def cmd_run(ns) -> int:
         rootfs = ns.rootfs
         argv = [ns.program] + ns.args
     res = api.run(argv, rootfs=rootfs, platform=ns.platform, env=env, memory=ns.memory, capture=False,
-                  deterministic=ns.deterministic, clean_env=ns.clean_env)
+                  deterministic=ns.deterministic, clean_env=ns.clean_env, gdb=ns.gdb)
     return res.exit_code
 
 

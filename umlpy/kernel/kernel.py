@@ -94,6 +94,9 @@ class Kernel:
         self.need_resched = False
         self.timer = None                 # the time-slice alarm, made by run()
         self.page_cache = {}                  # id(inode) -> SharedObject of MAP_SHARED files
+        #: Tasks an external debugger holds still (kernel.debug), and those of them ready to run.
+        self.held: set = set()
+        self.held_ready: set = set()
 
     # --- pids ----------------------------------------------------------------
     def alloc_pid(self) -> int:
@@ -276,6 +279,9 @@ class Kernel:
                 continue
             t = self.runq.popleft()
             if t.state != TaskState.RUNNABLE:
+                continue
+            if self.held and t in self.held:
+                self.held_ready.add(t)          # a debugger keeps it still (kernel.debug)
                 continue
             self.current = t
             self._run_task(t)
@@ -542,6 +548,14 @@ class Kernel:
             else:
                 g.pending &= ~sigs.bit(signo)
                 info = g.pending_info.pop(signo, (signo, 0, 0, 0, 0))
+            if signo != sigs.SIGKILL:
+                new = self.hooks.signal_stop(t, signo, info)     # an external debugger's stop
+                if t.state != TaskState.RUNNABLE:
+                    return
+                if new != signo:
+                    if not new:
+                        continue
+                    signo, info = new, (new, 0, 0, 0, 0)
             if t.ptrace is not None and signo != sigs.SIGKILL:
                 kptrace.signal_stop(self, t, signo, info)     # the tracer decides
                 return
