@@ -29,6 +29,31 @@ DEFAULT_MEMORY = 1 << 30
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def parse_size(text) -> int:
+    """A memory size: an int, or text such as ``512M``, ``1G``, ``65536``, ``64k`` (binary units).
+
+    ValueError (one line) for anything else or a size that is not positive."""
+    if isinstance(text, int):
+        value = text
+    else:
+        units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+        t = str(text).strip().lower()
+        if t.endswith("ib"):
+            t = t[:-2]
+        elif t.endswith("b"):
+            t = t[:-1]
+        mult = 1
+        if t and t[-1] in units:
+            mult = units[t[-1]]
+            t = t[:-1]
+        if not t.isdigit():
+            raise ValueError("bad size %r (e.g. 512M, 1G)" % text)
+        value = int(t) * mult
+    if value <= 0:
+        raise ValueError("size must be positive")
+    return value
+
+
 def default_image() -> str:
     """The built-in default root image (a directory)."""
     env = os.environ.get("UMLPY_IMAGE")

@@ -17,19 +17,11 @@ EXIT_UMLPY_ERROR = 125
 
 
 def _size(text: str) -> int:
-    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
-    t = text.strip().lower().rstrip("ib").rstrip("b")
-    mult = 1
-    if t and t[-1] in units:
-        mult = units[t[-1]]
-        t = t[:-1]
+    from umlpy.api import parse_size
     try:
-        value = int(t) * mult
-    except ValueError:
-        raise argparse.ArgumentTypeError("bad size %r (e.g. 512M, 1G)" % text) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("size must be positive")
-    return value
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _port(text: str) -> int:
