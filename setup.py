@@ -94,7 +94,7 @@ setup(
     platforms=["Linux x86-64"],
     setup_requires=["cffi>=1.15"],
     install_requires=["cffi>=1.15", "pyelftools>=0.29", "psutil>=5.9", "python-ptrace>=0.9.8"],
-    extras_require={"test": ["pytest>=7", "pytest-xdist>=3", "build>=1"]},
+    extras_require={"test": ["pytest>=7", "pytest-xdist>=3", "build>=1", "pyyaml>=6"]},
     cffi_modules=["csrc/shim_build.py:ffibuilder"],
     cmdclass={"build_ext": BuildExtWithStub},
     entry_points={"console_scripts": ["umlpy = umlpy.cli:main"],
