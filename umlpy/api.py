@@ -326,13 +326,13 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
     """
     if not argv:
         raise UmlpyError("nothing to run")
+    if gdb is not None and (trace is not None or tracer is not None):
+        raise UmlpyError("--gdb cannot be combined with tracing (yet)")
     if trace is not None:
         return run_traced(argv, trace, rootfs=rootfs, platform=platform, env=env, memory=memory,
                           stdin=stdin, capture=capture, clock=clock, random_bytes=random_bytes,
                           pin_cpu=pin_cpu, deterministic=deterministic, clean_env=clean_env, cwd=cwd)
     if gdb is not None:
-        if tracer is not None:
-            raise UmlpyError("--gdb cannot be combined with tracing (yet)")
         from umlpy.gdbstub.server import GdbStub
         tracer = GdbStub(gdb)
     if deterministic:

@@ -113,7 +113,7 @@ def session(program, args, commands, platform="c", timeout=120):
 def test_break_step_print_bt_registers_watch(programs, platform, kind):
     out, (rc, stdout, err) = session(programs[kind], [], [
         "break main", "continue", "next", "print d", "bt", "info registers rip",
-        "break square", "continue", "bt", "finish", "stepi", "p $pc == $rip",
+        "step", "step", "bt", "finish", "stepi", "p $pc == $rip",
         "delete", "watch counter", "continue", "continue",
         "set var $xmm1.v2_double[0] = 3.25", "p $xmm1.v2_double[0]", "p $mxcsr", "p $eflags",
         "set var counter = 100", "delete", "continue"], platform=platform)
@@ -121,11 +121,11 @@ def test_break_step_print_bt_registers_watch(programs, platform, kind):
     assert "$1 = 2.5" in out, out
     assert re.search(r"#0  main \(argc=1, argv=0x[0-9a-f]+\) at .*prog.c:\d+", out), out
     assert re.search(r"^rip +0x[0-9a-f]+ +0x[0-9a-f]+ <main\+\d+>", out, re.M), out
-    assert "Breakpoint 2, square (x=0)" in out, out
+    assert re.search(r"^square \(x=0\) at .*prog.c:11$", out, re.M), out        # stepped into it
     assert re.search(r"#1  0x[0-9a-f]+ in main \(argc=1", out), out
     assert "Value returned is $2 = 0" in out, out
     assert "$3 = 1" in out, out                                   # $pc == $rip after stepi
-    assert "Hardware watchpoint 3: counter" in out, out
+    assert "Hardware watchpoint 2: counter" in out, out
     # square(0) adds 0 (no change: gdb goes on), square(1) makes 1, square(2) makes 5
     assert "Old value = 0\nNew value = 1" in out, out
     assert "Old value = 1\nNew value = 5" in out, out
@@ -189,3 +189,10 @@ def test_port_in_use_is_one_line(tmp_path, programs):
         s.close()
     assert p.returncode == 125
     assert p.stderr.decode().count("\n") == 1 and p.stderr.startswith(b"umlpy: --gdb"), p.stderr
+
+
+def test_gdb_and_tracing_do_not_combine_yet(programs):
+    import umlpy
+    from umlpy.errors import UmlpyError
+    with pytest.raises(UmlpyError, match="--gdb cannot be combined"):
+        umlpy.run([programs["static"]], gdb=0, trace=umlpy.TraceOptions())
