@@ -29,6 +29,22 @@ DEFAULT_MEMORY = 1 << 30
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def host_memory() -> int:
+    """The host's RAM plus swap in bytes (0 if unknown): the most a guest could ever use."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return 0
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("SwapTotal:"):
+                    total += int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return total
+
+
 def parse_size(text) -> int:
     """A memory size: an int, or text such as ``512M``, ``1G``, ``65536``, ``64k`` (binary units).
 
@@ -185,6 +201,10 @@ class Machine:
         self.console = console or (ConsoleIO(read_fd=0), ConsoleIO(write_fd=1), ConsoleIO(write_fd=2))
         if pin_cpu is None:
             pin_cpu = os.environ.get("UMLPY_PIN_CPU", "1") != "0"
+        host = host_memory()
+        if host and memory > host:
+            raise UmlpyError("--memory %d: more than this host has (RAM and swap: %d MiB)"
+                             % (memory, host >> 20))
         try:
             self.physmem = PhysMem(memory)
         except (OSError, OverflowError, MemoryError) as e:
@@ -221,7 +241,15 @@ class Machine:
         directory the process starts in (default ``/``).
         """
         k = self.kernel
-        creds = Creds()
+        if host_program and self.host_root:
+            # A host program runs as the user who starts it, as under strace, and sees
+            # host files with their owners (fs: DEV_HOSTROOT); a root image's guest is root.
+            uid, gid = os.getuid(), os.getgid()
+            groups = tuple(x for x in os.getgroups() if x != gid)
+            creds = Creds(uid=uid, euid=uid, suid=uid, fsuid=uid, gid=gid, egid=gid, sgid=gid, fsgid=gid,
+                          groups=groups)
+        else:
+            creds = Creds()
         g = k.new_group(None, creds, SignalHandlers(), default_rlimits(k.memory_limit))
         k.init = g
         files = FdTable()
