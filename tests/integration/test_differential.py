@@ -141,7 +141,7 @@ def test_auxv(guest_bin, platform, prog):
     assert native.returncode == 0 and guest.returncode == 0
     host_ids = {"AT_UID": os.getuid(), "AT_EUID": os.geteuid(), "AT_GID": os.getgid(),
                 "AT_EGID": os.getegid()}
-    guest_ids = dict.fromkeys(AUXV_IDS, 0)
+    guest_ids = host_ids                 # a host program runs as the user (as under strace)
     n = normalise_auxv(native.stdout, host_ids)
     g = normalise_auxv(guest.stdout, guest_ids)
     assert g == n
@@ -158,6 +158,7 @@ def test_auxv_in_image(rootfs, platform):
     out = res.stdout.decode().splitlines()
     assert "AT_EXECFN present /bin/auxv" in out
     assert "argv[1] x" in out
+    assert "AT_UID 0" in out and "AT_EGID 0" in out           # a root image's guest is its root
 
 
 def test_default_image_init(guest_bin, rootfs, platform):
