@@ -37,6 +37,7 @@ from umlpy.errors import SyscallError, UmlpyError
 from umlpy.kernel import debug as kdebug
 from umlpy.kernel.hooks import KernelHooks
 from umlpy.kernel.sigframe import pack_siginfo
+from umlpy.kernel.signals import sender_uid
 from umlpy.kernel.task import TaskState
 
 from . import target
@@ -355,7 +356,7 @@ class GdbStub(KernelHooks):
             info = self.siginfo.get(self._sel(t).tid)
             if info is None:
                 return b"E01"
-            data = pack_siginfo(*info)
+            data = pack_siginfo(*info, sender_uid(self.kernel, self._sel(t), info[0], info))
         else:
             return b""
         chunk = data[off:off + ln]
