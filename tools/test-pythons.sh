@@ -28,8 +28,10 @@ for py in $PYTHONS; do
         && (cd /tmp && "$OLDPWD/$venv/bin/umlpy" --version && "$OLDPWD/$venv/bin/umlpy" run | tail -1 \
             && "$OLDPWD/$venv/bin/umlpy" trace -o /dev/null echo "umlpy trace on $ver") \
         && UMLPY_DEBUG=1 "$venv/bin/python" -m pytest -q -n 2 -m "not slow" -p no:cacheprovider \
-            tests/unit tests/integration/test_differential.py tests/integration/test_plugin.py \
-            tests/integration/test_strace_habits.py tests/integration/test_gdbstub.py; then
+            tests/unit tests/integration/test_differential.py \
+        && UMLPY_DEBUG=1 "$venv/bin/python" -m pytest -q -n 2 -p no:cacheprovider \
+            tests/integration/test_plugin.py tests/integration/test_strace_habits.py \
+            tests/integration/test_gdbstub.py tests/integration/test_docs.py; then
         summary="$summary
   $ver: ok"
     else
