@@ -1,7 +1,8 @@
 #!/bin/sh
 # Test umlpy on every supported CPython (3.10 to 3.13) this machine has: for each one,
 # a fresh virtual environment in build/pythons/VERSION, umlpy installed from this tree
-# with its test extra, a smoke run of the CLI, and the fast part of the test suite.
+# with its test extra, a smoke run of the CLI, the fast unit and differential tests, and
+# the faces' tests (plugin, strace habits, gdb stub, docs).
 #   make pythons            (PYTHONS="python3.12 /usr/bin/python3.11" to choose)
 set -eu
 cd "$(dirname "$0")/.."
