@@ -190,7 +190,8 @@ class Machine:
     """One guest: its memory, platform, kernel and files.  Use as a context manager."""
 
     def __init__(self, *, rootfs=None, platform="auto", memory=DEFAULT_MEMORY, console=None,
-                 tracer=None, clock=None, random_bytes=None, hostname=b"umlpy", pin_cpu=None):
+                 tracer=None, clock=None, random_bytes=None, hostname=b"umlpy", pin_cpu=None,
+                 vas_store=None):
         if memory < 16 * PAGE_SIZE or memory % PAGE_SIZE:
             raise UmlpyError("--memory must be a multiple of 4096 and at least 64 KiB")
         self.rootfs = rootfs if rootfs is not None else default_image()
@@ -228,6 +229,8 @@ class Machine:
                              table=default_table(), hostname=hostname, memory_limit=memory,
                              clock=clock, random_bytes=random_bytes, tracer=tracer)
         install_proc_mm(self.kernel)
+        if vas_store is not None:
+            self.kernel.vas.open_store(vas_store)
         self.kernel.hooks.attach(self.kernel)
 
     def start(self, program: str, argv: list, env: list, *, host_program: bool, cwd=None):
@@ -318,6 +321,7 @@ class Machine:
     def close(self):
         try:
             self.kernel.hooks.close()
+            self.kernel.vas.close()
             self.kernel.shutdown()
             self.physmem.close()
         finally:
@@ -333,7 +337,8 @@ class Machine:
 
 def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, stdin=None,
         capture=True, tracer=None, clock=None, random_bytes=None, pin_cpu=None,
-        deterministic=False, trace=None, clean_env=None, cwd=None, gdb=None) -> RunResult:
+        deterministic=False, trace=None, clean_env=None, cwd=None, gdb=None,
+        vas_store=None) -> RunResult:
     """Run ``argv`` as the guest's first process and return how it ended.
 
     Without ``rootfs``, ``argv[0]`` is a host program, run as strace runs it:
@@ -351,6 +356,7 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
     two runs behave (and trace) byte for byte the same.  ``gdb``: a TCP port:
     before the first instruction, wait for gdb's remote protocol on
     localhost:``gdb`` and let gdb debug the first process (``umlpy.gdbstub``).
+    ``vas_store``: a directory that keeps VAS segments across runs (``--vas-store``).
     """
     if not argv:
         raise UmlpyError("nothing to run")
@@ -359,7 +365,8 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
     if trace is not None:
         return run_traced(argv, trace, rootfs=rootfs, platform=platform, env=env, memory=memory,
                           stdin=stdin, capture=capture, clock=clock, random_bytes=random_bytes,
-                          pin_cpu=pin_cpu, deterministic=deterministic, clean_env=clean_env, cwd=cwd)
+                          pin_cpu=pin_cpu, deterministic=deterministic, clean_env=clean_env, cwd=cwd,
+                          vas_store=vas_store)
     if gdb is not None:
         from umlpy.gdbstub.server import GdbStub
         tracer = GdbStub(gdb)
@@ -383,7 +390,7 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
         console = (ConsoleIO(input=stdin) if stdin is not None else ConsoleIO(read_fd=0),
                    ConsoleIO(write_fd=1), ConsoleIO(write_fd=2))
     with Machine(rootfs=rootfs, platform=platform, memory=memory, console=console, tracer=tracer,
-                 clock=clock, random_bytes=random_bytes, pin_cpu=pin_cpu) as m:
+                 clock=clock, random_bytes=random_bytes, pin_cpu=pin_cpu, vas_store=vas_store) as m:
         m.start(program, list(argv), envp, host_program=host_program, cwd=cwd)
         status = m.run()
         return RunResult(status, bytes(out), bytes(err), m.kernel)

@@ -1,6 +1,7 @@
 """The ``umlpy`` command.
 
-    umlpy run [--rootfs DIR] [--platform NAME] [--memory SIZE] [--env K=V] [PROGRAM [ARGS...]]
+    umlpy run [--rootfs DIR] [--platform NAME] [--memory SIZE] [--env K=V] [--vas-store DIR]
+              [PROGRAM [ARGS...]]
 
 Errors of umlpy itself are one line on stderr and exit status 125; otherwise
 umlpy exits with the guest's status (128 + signal for a signal, as a shell).
@@ -52,6 +53,8 @@ def _machine_options(p):
     p.add_argument("--clean-env", action="store_true",
                    help="give a host program the minimal environment (PATH, HOME, TERM) instead of "
                         "yours (always so with --deterministic and --rootfs)")
+    p.add_argument("--vas-store", metavar="DIR",
+                   help="keep VAS segments (their contents and attributes) in DIR across runs")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -124,7 +127,8 @@ def cmd_run(ns) -> int:
         rootfs = ns.rootfs
         argv = [ns.program] + ns.args
     res = api.run(argv, rootfs=rootfs, platform=ns.platform, env=env, memory=ns.memory, capture=False,
-                  deterministic=ns.deterministic, clean_env=ns.clean_env, gdb=ns.gdb)
+                  deterministic=ns.deterministic, clean_env=ns.clean_env, gdb=ns.gdb,
+                  vas_store=ns.vas_store)
     return res.exit_code
 
 
@@ -152,7 +156,7 @@ def cmd_trace(ns) -> int:
         raise UmlpyError("%s: %s" % (ns.output, e.strerror)) from None
     res = api.run([ns.program] + args, rootfs=ns.rootfs, platform=ns.platform, env=dict(ns.env),
                   memory=ns.memory, capture=False, tracer=tracer, deterministic=ns.deterministic,
-                  clean_env=ns.clean_env)
+                  clean_env=ns.clean_env, vas_store=ns.vas_store)
     return res.exit_code
 
 

@@ -40,6 +40,7 @@ from .hooks import NO_HOOKS
 from .futex import FutexTable
 from .restart import REGS_SET, RestartBlock
 from .task import Task, TaskState, ThreadGroup
+from .vas import VasRegistry
 
 _M64 = (1 << 64) - 1
 #: How many slow-path system calls a task runs before others get the CPU.
@@ -97,6 +98,7 @@ class Kernel:
         #: Tasks an external debugger holds still (kernel.debug), and those of them ready to run.
         self.held: set = set()
         self.held_ready: set = set()
+        self.vas = VasRegistry(self)          # first-class VASes and segments (kernel.vas)
 
     # --- pids ----------------------------------------------------------------
     def alloc_pid(self) -> int:
@@ -453,6 +455,8 @@ class Kernel:
         if res is None:
             return
         signo, code = res
+        if signo == sigs.SIGKILL:
+            self.warn("out of guest memory: killing process %d" % t.tgid)
         self.force_signal(t, signo, code, stop.addr)
 
     def trap(self, t: Task, stop):
