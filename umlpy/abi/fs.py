@@ -47,7 +47,7 @@ PATH_MAX = 4096
 XATTR_NAME_MAX = 255
 XATTR_SIZE_MAX = 65536
 XATTR_LIST_MAX = 65536
-#: setxattr flags (uapi ``linux/xattr.h``).
+#: setxattr flags (uapi ``linux/xattr.h``; the XATTR class below names them for tracing).
 XATTR_CREATE = 0x1
 XATTR_REPLACE = 0x2
 #: Most iovecs one readv/writev takes (uapi ``linux/uio.h`` UIO_MAXIOV).
@@ -85,8 +85,8 @@ FALLOC_FL_KEEP_SIZE = int(FALLOC_FL.FALLOC_FL_KEEP_SIZE)
 FALLOC_FL_PUNCH_HOLE = int(FALLOC_FL.FALLOC_FL_PUNCH_HOLE)
 
 
-class POSIX_FADV(enum.IntEnum):
-    """fadvise64(2) advice (uapi ``linux/fadvise.h``, x86-64 values)."""
+class FADV(enum.IntEnum):
+    """posix_fadvise(2)'s advice on x86-64 (uapi ``linux/fadvise.h``)."""
 
     POSIX_FADV_NORMAL = 0
     POSIX_FADV_RANDOM = 1
@@ -94,3 +94,10 @@ class POSIX_FADV(enum.IntEnum):
     POSIX_FADV_WILLNEED = 3
     POSIX_FADV_DONTNEED = 4
     POSIX_FADV_NOREUSE = 5
+
+
+class XATTR(enum.IntFlag):
+    """setxattr(2)'s flags (uapi ``linux/xattr.h``)."""
+
+    XATTR_CREATE = 0x1
+    XATTR_REPLACE = 0x2

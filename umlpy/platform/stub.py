@@ -103,6 +103,16 @@ class StubAddressSpace(HostAddressSpace):
     def _exec_batch(self):
         raise NotImplementedError
 
+    def get_debugreg(self, n: int) -> int:
+        """Debug register DRn of this stub (see ``umlpy.platform.debugregs``)."""
+        from .debugregs import get_debugreg
+        return get_debugreg(self.pid, n)
+
+    def set_debugreg(self, n: int, value: int) -> None:
+        """Set DRn of this stub; OSError when the host refuses the value."""
+        from .debugregs import set_debugreg
+        set_debugreg(self.pid, n, value)
+
     def preempt(self):
         """SIGSTOP the stub: its stop comes back as PREEMPT and is never delivered."""
         if not self.dead:

@@ -12,7 +12,8 @@ from umlpy.abi.fcntl import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUN
                              AT_SYMLINK_NOFOLLOW, F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD,
                              F_GETFL, F_GETLK, F_GETOWN, F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETOWN,
                              F_SETPIPE_SZ, O_ACCMODE, O_CLOEXEC, O_NONBLOCK, F)
-from umlpy.abi.fs import IOV_MAX, PATH_MAX, XATTR_NAME_MAX
+from umlpy.abi import stat as abi_stat
+from umlpy.abi.fs import IOV_MAX, PATH_MAX
 from umlpy.abi.fs import MAX_RW_COUNT as MAX_RW
 from umlpy.abi.signal import Sig
 from umlpy.abi.time import UTIME_NOW, UTIME_OMIT
@@ -792,6 +793,8 @@ def fsync(t, a):
 
 def sync(t, a):
     return 0
+
+
 
 
 def utimensat(t, a):

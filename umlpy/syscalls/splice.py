@@ -18,7 +18,7 @@ import struct
 from umlpy.abi import stat as st
 from umlpy.abi.fcntl import O_APPEND, O_NONBLOCK
 from umlpy.abi.fs import (FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE, IOV_MAX, MAX_RW_COUNT, SPLICE_F_ALL,
-                          SPLICE_F_NONBLOCK, POSIX_FADV)
+                          SPLICE_F_NONBLOCK, FADV)
 from umlpy.abi.signal import Sig
 from umlpy.errors import SyscallError
 from umlpy.fs.file import PathFile
@@ -371,13 +371,16 @@ def readahead(t, a):
     return 0
 
 
+_FADVICE = frozenset(int(v) for v in FADV)
+
+
 def fadvise64(t, a):
     """Fadvise64 implements fadvise64(2): the checks, no effect (everything is in memory)."""
     f = _file(t, a.fd(0))
     length, advice = a.s64(2), a.int(3)
     if pipe_of(f) is not None or _kind(f) == st.S_IFIFO:
         raise E(errno.ESPIPE)
-    if length < 0 or advice not in set(int(v) for v in POSIX_FADV):
+    if length < 0 or advice not in _FADVICE:
         raise E(errno.EINVAL)
     return 0
 

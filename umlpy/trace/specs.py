@@ -13,6 +13,7 @@ decoders to everything umlpy implements and to the guest ABI extensions
 from dataclasses import dataclass
 
 from umlpy.abi.extensions import EXTENSION_NAMES
+from umlpy.abi.fs import FADV, XATTR
 from umlpy.abi.mman import MADV, MCL
 from umlpy.abi.signal import How
 
@@ -453,18 +454,6 @@ _DECODED = {
     "readahead": ((FD, LONG, SIZE), "int"),
     "fadvise64": ((FD, LONG, a.ULONG, a.ENUM(t.FADVICE, "POSIX_FADV_???")), "int"),
     "mknod": (c.MknodCall(at=False), "int"),
-    "setxattr": ((PATH, a.STR, a.INBUF(3), SIZE, a.FLAGS(t.XATTR_FLAGS)), "int"),
-    "lsetxattr": ((PATH, a.STR, a.INBUF(3), SIZE, a.FLAGS(t.XATTR_FLAGS)), "int"),
-    "fsetxattr": ((FD, a.STR, a.INBUF(3), SIZE, a.FLAGS(t.XATTR_FLAGS)), "int"),
-    "getxattr": ((PATH, a.STR, a.OUTBUF(), SIZE), "int"),
-    "lgetxattr": ((PATH, a.STR, a.OUTBUF(), SIZE), "int"),
-    "fgetxattr": ((FD, a.STR, a.OUTBUF(), SIZE), "int"),
-    "listxattr": ((PATH, a.OUTBUF(), SIZE), "int"),
-    "llistxattr": ((PATH, a.OUTBUF(), SIZE), "int"),
-    "flistxattr": ((FD, a.OUTBUF(), SIZE), "int"),
-    "removexattr": ((PATH, a.STR), "int"),
-    "lremovexattr": ((PATH, a.STR), "int"),
-    "fremovexattr": ((FD, a.STR), "int"),
     "mknodat": (c.MknodCall(at=True), "int"),
     "memfd_create": ((a.STR, a.FLAGS(t.MFD_FLAGS, dflt="MFD_???")), "fd"),
     "ioctl": (c.IoctlCall(), "int"),
@@ -532,6 +521,18 @@ _DECODED = {
     "timerfd_gettime": ((FD, a.ITIMERSPEC_OUT), "int"),
     "signalfd": ((FD, a.SIGSET_IN(2), SIZE), "fd"),
     "signalfd4": ((FD, a.SIGSET_IN(2), SIZE, a.FLAGS(t.SFD_FLAGS, dflt="SFD_???")), "fd"),
+    "getxattr": ((PATH, a.STR, a.XATTR_VALUE_OUT, SIZE), "int"),
+    "lgetxattr": ((PATH, a.STR, a.XATTR_VALUE_OUT, SIZE), "int"),
+    "fgetxattr": ((FD, a.STR, a.XATTR_VALUE_OUT, SIZE), "int"),
+    "setxattr": ((PATH, a.STR, a.INBUF(3), SIZE, a.FLAGS(XATTR)), "int"),
+    "lsetxattr": ((PATH, a.STR, a.INBUF(3), SIZE, a.FLAGS(XATTR)), "int"),
+    "fsetxattr": ((FD, a.STR, a.INBUF(3), SIZE, a.FLAGS(XATTR)), "int"),
+    "listxattr": ((PATH, a.XATTR_VALUE_OUT, SIZE), "int"),
+    "llistxattr": ((PATH, a.XATTR_VALUE_OUT, SIZE), "int"),
+    "flistxattr": ((FD, a.XATTR_VALUE_OUT, SIZE), "int"),
+    "removexattr": ((PATH, a.STR), "int"),
+    "lremovexattr": ((PATH, a.STR), "int"),
+    "fremovexattr": ((FD, a.STR), "int"),
     # memory
     "brk": ((PTR,), "hex"),
     "mmap": ((PTR, SIZE, a.MMAP_PROT, a.MMAP_FLAGS, FD, HEX), "hex"),
