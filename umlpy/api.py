@@ -20,6 +20,7 @@ from umlpy.kernel.procinfo import ProcInfo
 from umlpy.kernel.task import Creds, FsContext, SignalHandlers, default_rlimits
 from umlpy.mm.frames import FrameAllocator
 from umlpy.platform import CpuPin, get_platform
+from umlpy.platform.hostfds import guard_std_fds
 from umlpy.platform.physmem import PhysMem
 from umlpy.syscalls import default_table
 from umlpy.syscalls.mmext import install_proc_mm
@@ -82,6 +83,8 @@ class Machine:
                  tracer=None, clock=None, random_bytes=None, hostname=b"umlpy", pin_cpu=None):
         if memory < 16 * PAGE_SIZE or memory % PAGE_SIZE:
             raise UmlpyError("--memory must be a multiple of 4096 and at least 64 KiB")
+        #: Which of the host's fds 0-2 were closed when umlpy started: the guest's are too.
+        self.closed_std_fds = guard_std_fds()
         self.rootfs = rootfs if rootfs is not None else default_image()
         if not os.path.isdir(self.rootfs):
             raise UmlpyError("root image %s is not a directory" % self.rootfs)
@@ -117,7 +120,9 @@ class Machine:
         k.init = g
         files = FdTable()
         files.users = 1
-        for fd, f in enumerate(std_files(*self.console)):
+        for fd, (io, f) in enumerate(zip(self.console, std_files(*self.console))):
+            if io.read_fd in self.closed_std_fds or io.write_fd in self.closed_std_fds:
+                continue        # closed on the host (umlpy run prog <&-): closed in the guest
             files.install_at(fd, f)
         ctx = self.platform.new_context()
         fs = FsContext()

@@ -15,6 +15,8 @@ import os
 from umlpy.abi.memory import PAGE_SIZE
 from umlpy.abi.stub import STUB_DATA_SIZE
 
+from .hostfds import move_high
+
 #: How many stubs one supervisor may have at once.
 MAX_STUBS = 4096
 
@@ -26,7 +28,8 @@ class PhysMem:
         assert frames_size % PAGE_SIZE == 0
         self.frames_size = frames_size
         self.size = frames_size + MAX_STUBS * STUB_DATA_SIZE
-        self.fd = os.memfd_create("umlpy-physmem", os.MFD_CLOEXEC)
+        # Never on fds 0-2 (a guest's console) nor inherited: stubs get it by dup2.
+        self.fd = move_high(os.memfd_create("umlpy-physmem", os.MFD_CLOEXEC))
         os.ftruncate(self.fd, self.size)
         self.map = mmap.mmap(self.fd, self.size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
         self.view = memoryview(self.map)

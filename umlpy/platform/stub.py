@@ -48,7 +48,10 @@ def spawn_stub(physmem, slot: int) -> int:
     try:
         return os.posix_spawn(
             STUB_PATH, [STUB_PATH, hex(slot), str(os.getpid())], {},
-            file_actions=[(os.POSIX_SPAWN_DUP2, physmem.fd, STUB_PHYSMEM_FD)],
+            # Only the physmem file, as fd 3: not even the supervisor's 0-2 (a terminal).
+            file_actions=[(os.POSIX_SPAWN_DUP2, physmem.fd, STUB_PHYSMEM_FD),
+                          (os.POSIX_SPAWN_CLOSE, 0), (os.POSIX_SPAWN_CLOSE, 1),
+                          (os.POSIX_SPAWN_CLOSE, 2)],
             setsid=True)
     except OSError as e:
         raise PlatformError("cannot start the stub: %s" % e.strerror) from None
