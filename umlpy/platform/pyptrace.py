@@ -639,6 +639,8 @@ class PyPtracePlatform(Platform):
         self._anchor = ctypes.c_char.from_buffer(physmem.map)
         base = ctypes.addressof(self._anchor)
         self.pool = StubPool(lambda: PyStub(physmem, base))
+        # One stub started now, ahead: it comes up while the guest's image is loaded.
+        self.pool.fill(1)
 
     def new_address_space(self):
         return PyPtraceAddressSpace(self.pool.take(), self.pool, self.spaces)

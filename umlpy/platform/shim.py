@@ -254,6 +254,8 @@ class ShimPlatform(Platform):
         self._map = ffi.from_buffer(physmem.map)      # kept: the stubs' control pages are in it
         base = ffi.cast("char *", self._map)
         self.pool = StubPool(lambda: ShimStub(physmem, base))
+        # One stub started now, ahead: it comes up while the guest's image is loaded.
+        self.pool.fill(1)
 
     def new_address_space(self):
         return ShimAddressSpace(self.pool.take(), self.pool, self.spaces)

@@ -80,15 +80,22 @@ def proc_status(pid):
 
 def test_get_platform_names():
     pm = PhysMem(PAGE)
+    made = []
+
+    def make(name):
+        made.append(get_platform(name, pm))
+        return made[-1]
     try:
-        assert get_platform("python", pm).name == "python"
-        assert get_platform("ptrace", pm).name == "python"
-        assert get_platform("auto", pm).name == ("c" if c_platform_available() else "python")
+        assert make("python").name == "python"
+        assert make("ptrace").name == "python"
+        assert make("auto").name == ("c" if c_platform_available() else "python")
         if c_platform_available():
-            assert get_platform("shim", pm).name == "c"
+            assert make("shim").name == "c"
         with pytest.raises(UmlpyError, match="unknown platform"):
             get_platform("kvm", pm)
     finally:
+        for p in made:
+            p.close()               # each started a stub ahead
         pm.close()
 
 

@@ -312,3 +312,46 @@ def test_pool_started_ahead_and_killed_at_close(plat):
               for p in ahead) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert not [p for p in ahead if psutil.pid_exists(p)]
+
+
+POOL_THEN_DIE = """
+import os, sys, time
+from umlpy.platform.physmem import PhysMem
+from umlpy.platform import get_platform
+p = get_platform(sys.argv[1], PhysMem(1 << 20))
+p.idle()                                   # stubs started ahead
+a = p.new_address_space()
+b = p.new_address_space()
+b.release()                                # one waiting in the pool, reset
+p.idle()                                   # and one started ahead, never attached
+time.sleep(0.2)
+print(os.getpid(), flush=True)
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGINT"])
+def test_no_stub_outlives_the_supervisor(plat, how):
+    # Stubs in use, started ahead (never attached) and recycled, and their mappers.
+    import subprocess
+    import sys
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.Popen([sys.executable, "-c", POOL_THEN_DIE, plat.name], env=env,
+                            stdout=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        pid = int(proc.stdout.readline())
+        stubs = psutil.Process(pid).children(recursive=True)
+        assert len(stubs) >= 6              # 3 stubs (in use, recycled, ahead) and their mappers
+        proc.send_signal(getattr(signal, how))
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    deadline = time.monotonic() + 3
+    left = stubs
+    while left and time.monotonic() < deadline:
+        left = [s for s in left if s.is_running() and s.status() != psutil.STATUS_ZOMBIE]
+        time.sleep(0.02)
+    assert not left, left
