@@ -80,7 +80,8 @@ class Machine:
     """One guest: its memory, platform, kernel and files.  Use as a context manager."""
 
     def __init__(self, *, rootfs=None, platform="auto", memory=DEFAULT_MEMORY, console=None,
-                 tracer=None, clock=None, random_bytes=None, hostname=b"umlpy", pin_cpu=None):
+                 tracer=None, clock=None, random_bytes=None, hostname=b"umlpy", pin_cpu=None,
+                 vas_store=None):
         if memory < 16 * PAGE_SIZE or memory % PAGE_SIZE:
             raise UmlpyError("--memory must be a multiple of 4096 and at least 64 KiB")
         #: Which of the host's fds 0-2 were closed when umlpy started: the guest's are too.
@@ -110,6 +111,8 @@ class Machine:
                              table=default_table(), hostname=hostname, memory_limit=memory,
                              clock=clock, random_bytes=random_bytes, tracer=tracer)
         install_proc_mm(self.kernel)
+        if vas_store is not None:
+            self.kernel.vas.open_store(vas_store)
         self.kernel.hooks.attach(self.kernel)
 
     def start(self, program: str, argv: list, env: list, *, host_program: bool):
@@ -171,6 +174,7 @@ class Machine:
     def close(self):
         try:
             self.kernel.hooks.close()
+            self.kernel.vas.close()
             self.kernel.shutdown()
             self.physmem.close()
         finally:
@@ -186,7 +190,7 @@ class Machine:
 
 def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, stdin=None,
         capture=True, tracer=None, clock=None, random_bytes=None, pin_cpu=None,
-        deterministic=False, trace=None) -> RunResult:
+        deterministic=False, trace=None, vas_store=None) -> RunResult:
     """Run ``argv`` as the guest's first process and return how it ended.
 
     Without ``rootfs``, ``argv[0]`` is a host file and the guest's root is the
@@ -195,13 +199,14 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
     to the host's).  ``stdin``: bytes for the guest's stdin (None: empty when
     capturing, else the host's).  ``deterministic``: virtual clock and seeded
     randomness, so that two runs behave (and trace) byte for byte the same.
+    ``vas_store``: a directory that keeps VAS segments across runs (``--vas-store``).
     """
     if not argv:
         raise UmlpyError("nothing to run")
     if trace is not None:
         return run_traced(argv, trace, rootfs=rootfs, platform=platform, env=env, memory=memory,
                           stdin=stdin, capture=capture, clock=clock, random_bytes=random_bytes,
-                          pin_cpu=pin_cpu, deterministic=deterministic)
+                          pin_cpu=pin_cpu, deterministic=deterministic, vas_store=vas_store)
     if deterministic:
         clock = clock or VirtualClock()
         random_bytes = random_bytes or SeededRandom(0)
@@ -214,7 +219,7 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
     host_program = rootfs is None
     program = argv[0]
     with Machine(rootfs=rootfs, platform=platform, memory=memory, console=console, tracer=tracer,
-                 clock=clock, random_bytes=random_bytes, pin_cpu=pin_cpu) as m:
+                 clock=clock, random_bytes=random_bytes, pin_cpu=pin_cpu, vas_store=vas_store) as m:
         m.start(program, list(argv), guest_env(env), host_program=host_program)
         status = m.run()
         return RunResult(status, bytes(out), bytes(err), m.kernel)

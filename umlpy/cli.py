@@ -1,6 +1,7 @@
 """The ``umlpy`` command.
 
-    umlpy run [--rootfs DIR] [--platform NAME] [--memory SIZE] [--env K=V] [PROGRAM [ARGS...]]
+    umlpy run [--rootfs DIR] [--platform NAME] [--memory SIZE] [--env K=V] [--vas-store DIR]
+              [PROGRAM [ARGS...]]
 
 Errors of umlpy itself are one line on stderr and exit status 125; otherwise
 umlpy exits with the guest's status (128 + signal for a signal, as a shell).
@@ -47,6 +48,8 @@ def _machine_options(p):
                    help="guest memory (default 1G)")
     p.add_argument("--env", type=_env, action="append", default=[], metavar="NAME=VALUE",
                    help="add a variable to the first process's environment")
+    p.add_argument("--vas-store", metavar="DIR",
+                   help="keep VAS segments (their contents and attributes) in DIR across runs")
 
 
 def build_parser():
@@ -108,7 +111,7 @@ def cmd_run(ns) -> int:
         rootfs = ns.rootfs
         argv = [ns.program] + ns.args
     res = api.run(argv, rootfs=rootfs, platform=ns.platform, env=env, memory=ns.memory, capture=False,
-                  deterministic=ns.deterministic)
+                  deterministic=ns.deterministic, vas_store=ns.vas_store)
     return res.exit_code
 
 
@@ -135,7 +138,8 @@ def cmd_trace(ns) -> int:
     except OSError as e:
         raise UmlpyError("%s: %s" % (ns.output, e.strerror)) from None
     res = api.run([ns.program] + args, rootfs=ns.rootfs, platform=ns.platform, env=dict(ns.env),
-                  memory=ns.memory, capture=False, tracer=tracer, deterministic=ns.deterministic)
+                  memory=ns.memory, capture=False, tracer=tracer, deterministic=ns.deterministic,
+                  vas_store=ns.vas_store)
     return res.exit_code
 
 

@@ -169,7 +169,8 @@ def test_default_image_init(guest_bin, rootfs, platform):
         for line in native.stdout.decode().splitlines():
             assert line in out.splitlines()
         assert "init: /bin/%s exited with status 0" % prog in out
-    for prog in ("auxv", "mmcalls", "minivmm-unpriv", "minivmm-skas3", "unprivself"):
+    for prog in ("auxv", "mmcalls", "minivmm-unpriv", "minivmm-skas3", "unprivself", "asdemo", "vasdemo",
+                 "vaspair", "asswitch", "rfpdemo"):
         assert "init: /bin/%s exited with status 0" % prog in out
     assert "minivmm-unpriv: guest exited with 7 after 5 emulated syscalls and 1 fault" in out
     assert out.splitlines()[-1] == "init: all done"

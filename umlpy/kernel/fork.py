@@ -70,6 +70,8 @@ def do_clone(t, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
         group.exit_signal = flags & CSIGNAL
         tid = group.tgid
     child = k.new_task(tid, group, ctx, mm, files, fs)
+    if flags & CLONE_VM:
+        aspace.rehome(child, t.home_mm)     # a thread made in a context or a VAS
     child.sigmask = t.sigmask
     child.comm = t.comm
     child.sigaltstack = t.sigaltstack if not flags & CLONE_VM or flags & CLONE_VFORK else (0, 2, 0)

@@ -26,7 +26,7 @@ def futex_key(mm, addr: int, private: bool):
         v = mm.find_vma(addr)
         if v is not None and v.is_shared and v.shared_obj is not None:
             return (v.shared_obj, (v.pgoff_at(addr) * PAGE_SIZE) | (addr & _OFF))
-    return (mm, addr)
+    return (mm.key_mm(addr), addr)
 
 
 class FutexWaiter(RestartBlock):

@@ -41,6 +41,7 @@ from .hooks import NO_HOOKS
 from .futex import FutexTable
 from .restart import REGS_SET, RestartBlock
 from .task import Task, TaskState, ThreadGroup
+from .vas import VasRegistry
 
 _M64 = (1 << 64) - 1
 #: How many slow-path system calls a task runs before others get the CPU.
@@ -95,6 +96,7 @@ class Kernel:
         self.need_resched = False
         self.timer = None                 # the time-slice alarm, made by run()
         self.page_cache = {}                  # id(inode) -> SharedObject of MAP_SHARED files
+        self.vas = VasRegistry(self)          # first-class VASes and segments (kernel.vas)
 
     # --- pids ----------------------------------------------------------------
     def alloc_pid(self) -> int:
@@ -454,6 +456,8 @@ class Kernel:
         is_write = t.ctx.fault_access(t.mm.host, stop)
         t.last_fault = (is_write if is_write >= 0 else 0, stop.addr, stop.trap_no or 14)
         signo, code = res
+        if signo == sigs.SIGKILL:
+            self.warn("out of guest memory: killing process %d" % t.tgid)
         self.force_signal(t, signo, code, stop.addr)
 
     def trap(self, t: Task, stop):

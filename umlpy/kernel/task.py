@@ -108,7 +108,7 @@ class ThreadGroup:
     __slots__ = ("tgid", "parent", "children", "tasks", "creds", "handlers", "rlimits", "pgid", "sid",
                  "exe", "image", "cmdline", "zombie", "reaped", "exit_status", "exit_signal",
                  "group_exiting", "pending", "pending_info", "vfork_parent", "umask", "times", "ptrace",
-                 "jobctl")
+                 "jobctl", "spaces")
 
     def __init__(self, tgid: int, parent: "ThreadGroup | None", creds: Creds,
                  handlers: SignalHandlers, rlimits: dict):
@@ -136,6 +136,7 @@ class ThreadGroup:
         self.times = [0, 0]        # utime/stime of exited children (ticks)
         self.ptrace = None         # kernel.ptrace.TracerSide when a thread of it traces others
         self.jobctl = None         # ("stopped"|"reported"|"continued", signo): job control for wait
+        self.spaces = None         # kernel.aspace.ProcessSpaces: new_as contexts, VAS attachments
 
     @property
     def leader(self) -> "Task | None":

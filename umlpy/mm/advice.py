@@ -16,7 +16,7 @@ from umlpy.abi.memory import PAGE_SHIFT, PAGE_SIZE, TASK_SIZE, page_align_up
 from umlpy.abi.mman import MADV
 from umlpy.errors import SyscallError
 from umlpy.mm.frames import OutOfMemory
-from umlpy.mm.pagetable import PTE_COW, PTE_PROT, PTE_WRITE, present
+from umlpy.mm.pagetable import PTE_BUS, PTE_PROT, PTE_WRITE
 from umlpy.mm.vma import Vma, VmFlag
 
 MS_ASYNC, MS_INVALIDATE, MS_SYNC = int(_mman.MS_ASYNC), int(_mman.MS_INVALIDATE), int(_mman.MS_SYNC)
@@ -48,9 +48,10 @@ class AdviceMixin:
         if advice in (MADV.MADV_DONTNEED, MADV.MADV_DONTNEED_LOCKED, MADV.MADV_FREE):
             if advice == MADV.MADV_FREE and any(v.is_shared or not v.is_anon for v in vmas):
                 raise _err(errno.EINVAL)
-            # Linux zaps the pages without touching the VMAs: no split, no limit.
+            # Linux zaps the pages without touching the VMAs: no split, no limit.  Pages
+            # remapped by remap_file_pages keep their offsets (shared: nothing to drop).
             self._drop_pages([Vma(max(v.start, addr), min(v.end, end), v.prot, v.flags)
-                              for v in vmas])
+                              for v in vmas if not v.flags & VmFlag.NONLINEAR])
         elif advice == MADV.MADV_REMOVE:
             for v in vmas:
                 if not v.is_shared or not v.prot & _W:
@@ -76,17 +77,24 @@ class AdviceMixin:
                 try:
                     self._populate(v, lo >> PAGE_SHIFT, hi >> PAGE_SHIFT)
                     if write and not v.is_shared and self.may_cow:
-                        pages = self.pages
-                        cowp = [x for x in present(pages, lo >> PAGE_SHIFT, hi >> PAGE_SHIFT)
-                                if pages[x] & PTE_COW]
-                        if cowp:
-                            self._break_cow(cowp)
+                        self._break_cow(lo >> PAGE_SHIFT, hi >> PAGE_SHIFT)
                 except OutOfMemory:
                     if advice != MADV.MADV_WILLNEED:
                         raise
         # Everything else is a hint we may ignore.
         if hole:
             raise _err(errno.ENOMEM)
+
+    def residency(self, vpn: int, npages: int) -> bytearray:
+        """mincore's vector for vpns [vpn, vpn+npages): 1 for a present page, else 0.
+
+        Costs per extent of the page table (plus the vector itself).
+        """
+        vec = bytearray(npages)
+        for s, e, pte in self.pages.items(vpn, vpn + npages):
+            if not pte & PTE_BUS:
+                vec[s - vpn:e - vpn] = b"\1" * (e - s)
+        return vec
 
     def msync(self, addr: int, length: int, flags: int) -> None:
         """Msync implements msync(2): writes shared file pages back."""

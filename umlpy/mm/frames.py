@@ -4,7 +4,10 @@ A frame is named by its byte offset in the physmem file, in
 ``[0, physmem.frames_size)``.  :class:`FrameAllocator` hands frames out in
 runs of contiguous frames (so that the pages of one fault or one buffer get
 contiguous frames and their host mappings merge into one stub operation) and
-keeps one reference count per allocated frame.
+keeps a reference count per allocated frame, by range: ``_refs`` is an
+:class:`~umlpy.mm.extents.ExtentMap` of page indexes whose extents are runs
+of frames with the same count, so that fork and exit take or drop the
+references of a whole run at once (:meth:`ref_range`, :meth:`unref_range`).
 
 Invariants:
 - a frame is either free or has a refcount >= 1 in ``_refs``;
@@ -24,6 +27,7 @@ import errno
 
 from umlpy.abi.memory import PAGE_SHIFT, PAGE_SIZE
 from umlpy.errors import SyscallError
+from umlpy.mm.extents import ExtentMap
 from umlpy.platform.physmem import PhysMem
 
 
@@ -51,7 +55,7 @@ class FrameAllocator:
         self.limit_pages = limit_pages
         #: Frames currently allocated.
         self.used_pages = 0
-        self._refs: dict[int, int] = {}     # frame offset -> refcount
+        self._refs = ExtentMap(0)           # page index -> refcount, by runs
         self._bump = 0                      # first never-used frame (page index)
         self._free_starts: list[int] = []   # sorted page indexes of free runs
         self._free_len: dict[int, int] = {}  # run start -> length in pages
@@ -70,9 +74,12 @@ class FrameAllocator:
         self.used_pages += npages
         refs = self._refs
         for off, n in runs:
-            for i in range(n):
-                refs[off + (i << PAGE_SHIFT)] = 1
+            refs.insert(off >> PAGE_SHIFT, (off >> PAGE_SHIFT) + n, 1)
         return runs
+
+    def available(self) -> int:
+        """How many more frames may be allocated now."""
+        return self.limit_pages - self.used_pages
 
     def alloc_one(self) -> int:
         """Allocate one frame and return its offset."""
@@ -120,55 +127,59 @@ class FrameAllocator:
     # --- references ---------------------------------------------------------
     def refcount(self, off: int) -> int:
         """The frame's refcount (0 when free)."""
-        return self._refs.get(off, 0)
+        return self._refs.get(off >> PAGE_SHIFT, 0)
 
     def ref(self, off: int) -> int:
         """Take one more reference to an allocated frame; return the new count."""
-        n = self._refs[off] + 1
-        self._refs[off] = n
-        return n
+        self.ref_range(off, 1)
+        return self.refcount(off)
 
     def unref(self, off: int) -> int:
         """Drop one reference; free (and zero) the frame at 0.  Return the new count."""
-        n = self._refs[off] - 1
-        if n:
-            self._refs[off] = n
-            return n
-        self._free_frames([off])
-        return 0
+        self.unref_range(off, 1)
+        return self.refcount(off)
+
+    def ref_range(self, off: int, npages: int) -> None:
+        """Take one more reference to each of the ``npages`` allocated frames from ``off``."""
+        lo = off >> PAGE_SHIFT
+        hi = lo + npages
+        refs = self._refs
+        assert refs.count(lo, hi) == npages, ("ref of a free frame", hex(off), npages)
+        refs.apply(lo, hi, _plus_one)
+
+    def unref_range(self, off: int, npages: int) -> None:
+        """Drop one reference to each of the ``npages`` frames from ``off``; free those at 0."""
+        lo = off >> PAGE_SHIFT
+        hi = lo + npages
+        refs = self._refs
+        refs.split(lo)
+        refs.split(hi)
+        i, j = refs.span(lo, hi)
+        starts, ends, vals = refs.starts, refs.ends, refs.vals
+        assert sum(ends[k] - starts[k] for k in range(i, j)) == npages, ("unref of a free frame",
+                                                                          hex(off), npages)
+        dead = []
+        for k in range(i, j):
+            if vals[k] == 1:
+                dead.append((starts[k], ends[k]))
+            else:
+                vals[k] -= 1
+        refs.merge(lo, hi)
+        for s, e in dead:
+            refs.remove(s, e)
+            self.used_pages -= e - s
+            self.physmem.zero(s << PAGE_SHIFT, (e - s) << PAGE_SHIFT)
+            self._release_run(s, e - s)
 
     def unref_many(self, offs) -> None:
-        """Drop one reference to each frame of ``offs``, batching the frees.
-
-        Freed frames are zeroed in runs of contiguous frames (one host
-        madvise per run).
-        """
-        refs = self._refs
-        dead = []
-        for off in offs:
-            n = refs[off] - 1
-            if n:
-                refs[off] = n
-            else:
-                dead.append(off)
-        if dead:
-            self._free_frames(dead)
-
-    def _free_frames(self, offs):
-        refs = self._refs
-        for off in offs:
-            del refs[off]
-        self.used_pages -= len(offs)
+        """Drop one reference to each frame of ``offs`` (in any order), by runs."""
         offs = sorted(offs)
-        zero = self.physmem.zero
         i, count = 0, len(offs)
         while i < count:
             j = i + 1
             while j < count and offs[j] == offs[j - 1] + PAGE_SIZE:
                 j += 1
-            start, n = offs[i], j - i
-            zero(start, n << PAGE_SHIFT)
-            self._release_run(start >> PAGE_SHIFT, n)
+            self.unref_range(offs[i], j - i)
             i = j
 
     def _release_run(self, s, n):
@@ -194,3 +205,7 @@ class FrameAllocator:
     def free_runs(self) -> list[tuple[int, int]]:
         """The free runs below the bump pointer, as (offset, npages) (for tests)."""
         return [(s << PAGE_SHIFT, self._free_len[s]) for s in self._free_starts]
+
+
+def _plus_one(v):
+    return v + 1

@@ -15,16 +15,28 @@ import struct
 
 from umlpy.abi.memory import MMAP_MIN_ADDR, PAGE_SHIFT, PAGE_SIZE, TASK_SIZE
 from umlpy.errors import SyscallError
-from umlpy.mm.pagetable import PTE_COW, PTE_FRAME, PTE_PROT, PTE_WRITE
+from umlpy.mm.vma import VmFlag
+from umlpy.mm.pagetable import PTE_BUS, PTE_COW, PTE_FRAME, PTE_PROT, PTE_WRITE
 
 _OFF = PAGE_SIZE - 1
 _W = PTE_WRITE
-_WCOW = PTE_WRITE | PTE_COW
+_WCOW = PTE_WRITE | PTE_COW | PTE_BUS
 _EFAULT = errno.EFAULT
+_NONLINEAR = VmFlag.NONLINEAR
 
 
 def _err(e):
     return SyscallError(e)
+
+
+def _add_chunk(out: list, fo: int, n: int) -> None:
+    """Append physmem piece ``[fo or -1, n]`` to ``out``, extending the last one if it continues."""
+    if out:
+        last = out[-1]
+        if (fo == -1 and last[0] == -1) or (fo != -1 and last[0] != -1 and last[0] + last[1] == fo):
+            last[1] += n
+            return
+    out.append([fo, n])
 
 
 class IOMixin:
@@ -51,29 +63,33 @@ class IOMixin:
                 raise _err(_EFAULT)
             lo, hi = pos, min(end, v.end)
             vlo, vhi = lo >> PAGE_SHIFT, ((hi - 1) >> PAGE_SHIFT) + 1
-            if v.backing is not None and v.pgoff_at(hi - 1) >= (v.backing.size + _OFF) >> PAGE_SHIFT:
-                raise _err(_EFAULT)  # a file page past EOF: SIGBUS for the guest
+            eof = v.size_pages() if (v.backing is not None or v.shared_obj is not None) else None
+            if eof is not None and v.pgoff_at(hi - 1) >= eof:
+                raise _err(_EFAULT)  # a page past its object's end: SIGBUS for the guest
             anon_private = v.backing is None and not v.is_shared
             if not (lazy_zero and anon_private):
                 self._populate(v, vlo, vhi)
             if write and self.may_cow and not v.is_shared:
-                cowp = [x for x in range(vlo, vhi) if pages.get(x, 0) & PTE_COW]
-                if cowp:
-                    self._break_cow(cowp)
+                self._break_cow(vlo, vhi)
+            items = pages.items(vlo, vhi)
+            if v.flags & _NONLINEAR:
+                # Pages of their own: their protection and object bounds are the pte's.
+                need = _W if write else PTE_PROT
+                for s, e, pte in items:
+                    if pte & PTE_BUS or not (force or pte & need):
+                        raise _err(_EFAULT)
+            # Physmem pieces of [lo, hi): present extents, and gaps (-1) that read as zero.
             a = lo
-            for x in range(vlo, vhi):
-                b = min(hi, (x + 1) << PAGE_SHIFT)
-                pte = pages.get(x)
-                fo = -1 if pte is None else (pte & PTE_FRAME) + (a & _OFF)
-                if out:
-                    last = out[-1]
-                    if (fo == -1 and last[0] == -1) or (fo != -1 and last[0] != -1
-                                                        and last[0] + last[1] == fo):
-                        last[1] += b - a
-                        a = b
-                        continue
-                out.append([fo, b - a])
+            for s, e, pte in items:
+                sa = s << PAGE_SHIFT
+                if sa > a:
+                    _add_chunk(out, -1, sa - a)
+                    a = sa
+                b = min(hi, e << PAGE_SHIFT)
+                _add_chunk(out, (pte & PTE_FRAME) + (a - sa), b - a)
                 a = b
+            if a < hi:
+                _add_chunk(out, -1, hi - a)
             pos = hi
         if pos < end:
             raise _err(_EFAULT)
@@ -85,7 +101,7 @@ class IOMixin:
             return b""
         if (addr & _OFF) + n <= PAGE_SIZE:  # fast path: one present page
             pte = self.pages.get(addr >> PAGE_SHIFT)
-            if pte is not None and pte & PTE_PROT:
+            if pte is not None and pte & PTE_PROT and not pte & PTE_BUS:
                 f = (pte & PTE_FRAME) + (addr & _OFF)
                 return self.physmem.map[f:f + n]
         chunks = self._chunks(addr, n, False, False, True)

@@ -2,19 +2,25 @@
 
 :class:`LifecycleMixin` (part of :class:`~umlpy.mm.mm.MM`):
 
-- :meth:`fork` makes a copy-on-write child: private present pages get one
-  more frame reference and ``PTE_COW`` in both page tables (both lose
-  write on their host mappings); shared mappings share their SharedObject
-  and refault lazily in the child; MADV_DONTFORK VMAs are left out and
-  MADV_WIPEONFORK ones start empty.  The child's host cache is prefilled
-  with its pages while its budget has room; the rest refill on fault.
-- :meth:`release` frees every frame reference, puts every SharedObject
-  (writing back) and gives up the host mappings.
+- :meth:`fork` makes a copy-on-write child: the child gets a copy of the
+  page table's extents; private extents take one more reference to their
+  frames (a run at a time) and get ``PTE_COW`` in both page tables (the
+  parent's host mappings lose write, one host mprotect per run); shared
+  extents are copied as they are (their frames belong to the SharedObject);
+  MADV_DONTFORK VMAs are left out and MADV_WIPEONFORK ones start empty.  The
+  child's host cache is prefilled with its extents while its budget has room
+  (one host mmap per run; the host maps them lazily); the rest refill on fault.
+- :meth:`release` drops every frame reference (a run at a time), puts every
+  SharedObject (writing back) and gives up the host mappings.
+
+Both cost per VMA and per extent, never per page: a 256 MiB parent touched
+in order forks as fast as an 8 MiB one.
 """
 
 from umlpy.abi.memory import PAGE_SHIFT
 from umlpy.platform.base import HostAddressSpace
-from umlpy.mm.pagetable import PTE_COW, PTE_FRAME, PTE_WRITE, present, pte_host
+from umlpy.mm.pagetable import PTE_COW, PTE_FRAME, PTE_PROT, PTE_WRITE, host_items
+from umlpy.mm.pagetable import PageTable
 from umlpy.mm.vma import VmaSet, VmFlag
 
 
@@ -28,30 +34,34 @@ class LifecycleMixin:
         child.start_brk, child.brk = self.start_brk, self.brk
         child.stack_limit, child.max_map_count = self.stack_limit, self.max_map_count
         child.ldt = dict(self.ldt)
-        pages, frames = self.pages, self.frames
-        cpages = child.pages
-        ref = frames.ref
-        parent_host, child_host = [], []
+        pages, cpages = self.pages, child.pages
+        ref_range = self.frames.ref_range
+        cache = self.hostcache
+        child_host = []
         for v in self.vmas:
             if v.flags & VmFlag.DONTFORK:
                 continue
             child.vmas.insert(v.copy(), merge=False)
-            if v.is_shared or v.flags & VmFlag.WIPEONFORK:
+            if v.flags & VmFlag.WIPEONFORK:
                 continue
-            for x in present(pages, v.start >> PAGE_SHIFT, v.end >> PAGE_SHIFT):
-                pte = pages[x]
-                ref(pte & PTE_FRAME)
-                if not pte & PTE_COW:
-                    pte |= PTE_COW
-                    pages[x] = pte
-                    if pte & PTE_WRITE:
-                        parent_host.append((x, pte_host(pte)))
-                cpages[x] = pte
-                child_host.append((x, pte_host(pte)))
-        if cpages:
+            lo, hi = v.start >> PAGE_SHIFT, v.end >> PAGE_SHIFT
+            items = pages.items(lo, hi)
+            if not items:
+                continue
+            if v.is_shared:
+                for s, e, pte in items:
+                    cpages.insert(s, e, pte)
+                child_host += host_items(items)
+                continue
+            for s, e, pte in items:
+                ref_range(pte & PTE_FRAME, e - s)
+                cpages.insert(s, e, pte | PTE_COW)
+            pages.apply(lo, hi, _set_cow)
+            child_host += host_items([(s, e, pte | PTE_COW) for s, e, pte in items])
+            if v.prot & PTE_WRITE:
+                cache.protect(lo, hi, v.prot & PTE_PROT & ~PTE_WRITE)
             self.may_cow = child.may_cow = True
-        self.hostcache.update(parent_host)
-        child.hostcache.map_pages(child_host, bounded=True)
+        child.hostcache.map_extents(child_host, bounded=True)
         return child
 
     def release(self) -> None:
@@ -64,16 +74,13 @@ class LifecycleMixin:
             return
         self.released = True
         vmas = list(self.vmas)
-        dead = []
-        find = self.vmas.find
-        for x, pte in self.pages.items():
-            v = find(x << PAGE_SHIFT)
-            if v is None or not v.is_shared:
-                dead.append(pte & PTE_FRAME)
-        self.pages = {}
+        pages, unref_range = self.pages, self.frames.unref_range
+        for v in vmas:
+            if not v.is_shared:
+                for s, e, pte in pages.items(v.start >> PAGE_SHIFT, v.end >> PAGE_SHIFT):
+                    unref_range(pte & PTE_FRAME, e - s)
+        self.pages = PageTable()
         self.vmas = VmaSet()
-        if dead:
-            self.frames.unref_many(dead)
         for v in vmas:
             if v.shared_obj is not None:
                 v.shared_obj.put()
@@ -85,3 +92,7 @@ class LifecycleMixin:
             self.hostcache.forget()
         else:
             self.hostcache.evict()
+
+
+def _set_cow(pte):
+    return pte | PTE_COW

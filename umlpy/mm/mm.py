@@ -4,8 +4,8 @@
 
 - ``vmas``: the mappings (:class:`~umlpy.mm.vma.VmaSet`), the truth of what
   is mapped where and with which protection;
-- ``pages``: the page table, ``{vpn: pte}`` for every present page
-  (:mod:`umlpy.mm.pagetable`: frame, protection, COW bit, file offset);
+- ``pages``: the page table (:class:`~umlpy.mm.pagetable.PageTable`), the
+  present pages as extents of ``vpn -> pte`` (frame, protection, COW bit);
 - ``hostcache``: the host mappings in the stub (:mod:`umlpy.mm.hostcache`),
   a bounded cache of the page table: the only door to ``host.map/unmap/protect``.
 
@@ -18,7 +18,8 @@ The methods are grouped by concern, gVisor-style, in mixins:
 :mod:`~umlpy.mm.mmap` (mmap/munmap/mprotect/brk/mremap),
 :mod:`~umlpy.mm.advice` (madvise/msync), :mod:`~umlpy.mm.fault` (faults,
 populate, COW), :mod:`~umlpy.mm.io` (guest I/O for the kernel),
-:mod:`~umlpy.mm.lifecycle` (fork/release), :mod:`~umlpy.mm.procfs` (/proc text).
+:mod:`~umlpy.mm.lifecycle` (fork/release), :mod:`~umlpy.mm.procfs` (/proc text),
+:mod:`~umlpy.mm.remap` (remap_file_pages).
 This module keeps the state, the queries and the page-dropping primitive they share.
 
 Out of memory: :class:`~umlpy.mm.frames.OutOfMemory` (a SyscallError with
@@ -35,12 +36,13 @@ from umlpy.platform.base import HostAddressSpace
 from umlpy.mm.advice import AdviceMixin
 from umlpy.mm.fault import FAULT_AROUND_PAGES, FaultMixin
 from umlpy.mm.frames import FrameAllocator
-from umlpy.mm.hostcache import HostCache
+from umlpy.mm.hostcache import DeferredHost, HostCache
 from umlpy.mm.io import IOMixin
 from umlpy.mm.lifecycle import LifecycleMixin
 from umlpy.mm.mmap import MmapMixin
-from umlpy.mm.pagetable import PTE_FRAME, PTE_PROT, present
+from umlpy.mm.pagetable import PTE_FRAME, PTE_PROT, PageTable
 from umlpy.mm.procfs import ProcfsMixin
+from umlpy.mm.remap import RemapMixin
 from umlpy.mm.vma import Vma, VmaSet
 
 __all__ = ["MM", "FAULT_AROUND_PAGES"]
@@ -49,7 +51,7 @@ __all__ = ["MM", "FAULT_AROUND_PAGES"]
 DEFAULT_MAX_MAP_COUNT = 65530
 
 
-class MM(MmapMixin, AdviceMixin, FaultMixin, IOMixin, LifecycleMixin, ProcfsMixin):
+class MM(MmapMixin, AdviceMixin, FaultMixin, IOMixin, LifecycleMixin, ProcfsMixin, RemapMixin):
     """A guest address space realised by the host address space ``host``.
 
     ``owns_host``: whether :meth:`release` also releases ``host`` (True), or
@@ -66,7 +68,7 @@ class MM(MmapMixin, AdviceMixin, FaultMixin, IOMixin, LifecycleMixin, ProcfsMixi
         self.host = host
         self.owns_host = owns_host
         self.vmas = VmaSet()
-        self.pages: dict[int, int] = {}
+        self.pages = PageTable()
         #: False until a fork: no pte can have PTE_COW (lets writes skip looking).
         self.may_cow = False
         if host_budget is None:
@@ -92,6 +94,24 @@ class MM(MmapMixin, AdviceMixin, FaultMixin, IOMixin, LifecycleMixin, ProcfsMixi
         #: The UMLPY_PROT_UNPRIV view (mm.unpriv.UnprivView), made by the first unprivilege(-1).
         self.unpriv_view = None
 
+    # ------------------------------------------------------------------ the host
+    @property
+    def host_deferred(self) -> bool:
+        """Whether no stub realises this address space yet (see hostcache.DeferredHost)."""
+        return isinstance(self.host, DeferredHost)
+
+    def adopt_host(self, host: HostAddressSpace) -> None:
+        """Be realised by ``host`` (a fresh, empty stub) from now on, instead of a DeferredHost."""
+        assert self.host_deferred
+        self.host = host
+        self.hostcache.host = host
+        self.hostcache.forget()
+
+    def key_mm(self, addr: int) -> "MM":
+        """The address space whose memory ``addr`` is (a VAS view answers for its parts):
+        what a private futex at ``addr`` is keyed by."""
+        return self
+
     # ------------------------------------------------------------------ queries
     def __iter__(self):
         return iter(self.vmas)
@@ -107,7 +127,7 @@ class MM(MmapMixin, AdviceMixin, FaultMixin, IOMixin, LifecycleMixin, ProcfsMixi
     @property
     def rss_pages(self) -> int:
         """Present pages (private and shared)."""
-        return len(self.pages)
+        return self.pages.units
 
     def frame_of(self, vpn: int) -> int | None:
         """The frame of present page ``vpn``, or None."""
@@ -135,38 +155,19 @@ class MM(MmapMixin, AdviceMixin, FaultMixin, IOMixin, LifecycleMixin, ProcfsMixi
 
     # -------------------------------------------------------- dropping pages
     def _drop_pages(self, pieces: list[Vma]) -> None:
-        """Remove the present pages of ``pieces`` (sorted) from the page table and the host.
+        """Remove the present pages of ``pieces`` from the page table and the host.
 
-        Private frames are unreferenced; shared ones stay with their object.
+        Private frames are unreferenced, a run at a time; shared ones stay
+        with their object.
         """
-        if not pieces:
-            return
-        cache = self.hostcache
+        cache, pages, frames = self.hostcache, self.pages, self.frames
         for p in pieces:
-            cache.unmap_range(p.start >> PAGE_SHIFT, p.end >> PAGE_SHIFT)
-        vpns = present(self.pages, pieces[0].start >> PAGE_SHIFT, pieces[-1].end >> PAGE_SHIFT)
-        if not vpns:
-            return
-        pages = self.pages
-        dead = []
-        k = 0
-        start, end, shared = pieces[0].start, pieces[0].end, pieces[0].is_shared
-        for x in vpns:
-            a = x << PAGE_SHIFT
-            if a >= end:
-                while k < len(pieces) and pieces[k].end <= a:
-                    k += 1
-                if k == len(pieces):
-                    break
-                p = pieces[k]
-                start, end, shared = p.start, p.end, p.is_shared
-            if a < start:
-                continue
-            pte = pages.pop(x)
-            if not shared:
-                dead.append(pte & PTE_FRAME)
-        if dead:
-            self.frames.unref_many(dead)
+            lo, hi = p.start >> PAGE_SHIFT, p.end >> PAGE_SHIFT
+            cache.unmap_range(lo, hi)
+            gone = pages.remove(lo, hi)
+            if gone and not p.is_shared:
+                for s, e, pte in gone:
+                    frames.unref_range(pte & PTE_FRAME, e - s)
 
     def _unmap_range(self, start: int, end: int) -> None:
         removed = self.vmas.remove_range(start, end)

@@ -20,7 +20,7 @@ from umlpy.abi.mman import MAP
 from umlpy.abi.extensions import UMLPY_PROT_UNPRIV
 from umlpy.errors import SyscallError
 from umlpy.mm.frames import OutOfMemory
-from umlpy.mm.pagetable import PTE_PROT, present, pte_host
+from umlpy.mm.pagetable import PTE_PROT, host_items, pte_eprot
 from umlpy.mm.shared import SharedObject
 from umlpy.mm.vma import Vma, VmFlag
 
@@ -98,14 +98,14 @@ class MmapMixin:
 
     def _reprotect(self, start: int, end: int, prot: int) -> None:
         """Give the present pages of [start, end) protection ``prot``, ptes and host."""
+        lo, hi = start >> PAGE_SHIFT, end >> PAGE_SHIFT
         pages = self.pages
-        items = []
-        for x in present(pages, start >> PAGE_SHIFT, end >> PAGE_SHIFT):
-            pte = (pages[x] & ~_RWX) | prot
-            pages[x] = pte
-            items.append((x, pte_host(pte)))
-        if items:
-            self.hostcache.update(items)
+        if not pages.items(lo, hi):
+            return
+        pages.apply(lo, hi, lambda pte: (pte & ~_RWX) | prot)
+        cache = self.hostcache
+        for s, e, pte in pages.items(lo, hi):
+            cache.protect(s, e, pte_eprot(pte))
 
     def get_unmapped_area(self, hint: int, length: int, flags: int = 0) -> int:
         """Where a new mapping of ``length`` bytes goes (hint, else top-down); ENOMEM."""
@@ -141,13 +141,15 @@ class MmapMixin:
         return bottom if high - bottom >= length else None
 
     def mmap(self, addr: int, length: int, prot: int, flags: int, backing=None, offset: int = 0,
-             *, max_prot: int = _RWX, name: str | None = None) -> int:
+             *, max_prot: int = _RWX, name: str | None = None, shared_obj=None) -> int:
         """Mmap implements mmap(2); returns the address.
 
         ``backing`` is the MappableFile for file mappings (the caller has
         resolved the fd and checked its open mode: ``max_prot`` is what that
         mode allows, checked here and by later mprotect calls).  ``name``
-        overrides the /proc/pid/maps name.
+        overrides the /proc/pid/maps name.  ``shared_obj``: with
+        MAP_SHARED|MAP_ANONYMOUS, map this existing SharedObject (at page
+        ``offset``) instead of a new one (VAS segments).
         """
         if offset & _OFF or offset < 0:
             raise _err(errno.EINVAL)
@@ -199,8 +201,11 @@ class MmapMixin:
         pgoff = offset >> PAGE_SHIFT
         if kind == MAP_SHARED:
             vmflags |= VmFlag.SHARED
-            if anon:
+            if anon and shared_obj is not None:
+                so = shared_obj
+            elif anon:
                 so = SharedObject(self.frames, name="/dev/zero (deleted)")
+                so.size_pages = length >> PAGE_SHIFT
                 pgoff = 0
             else:
                 so = backing.shared_object(self.frames)
@@ -210,6 +215,7 @@ class MmapMixin:
         if name is None:
             name = backing.name if backing is not None else (so.name if so is not None else "")
         self._unmap_range(addr, addr + length)
+        self.pages.gen += 1         # a new mapping may hide what a VAS view showed there
         vma = self.vmas.insert(Vma(addr, addr + length, prot, vmflags, backing, pgoff, so, name,
                                    max_prot))
         if flags & MAP_POPULATE and prot:
@@ -355,32 +361,39 @@ class MmapMixin:
         return vma
 
     def _move(self, vma, old, old_len, dest, new_len, dontunmap) -> int:
-        """Move [old, old+old_len) of ``vma`` to ``dest`` with size ``new_len``."""
+        """Move [old, old+old_len) of ``vma`` to ``dest`` with size ``new_len``.
+
+        The page table's extents move with it (frames, COW state and per-page
+        protections kept, nothing copied); the source VMA goes before the new
+        one is inserted, since the new one may merge with what is around it.
+        """
         if len(self.vmas) >= self.max_map_count - 3:
             raise _err(errno.ENOMEM)        # Linux move_vma
-        so = vma.shared_obj
-        if so is not None:
-            so.get()
-        newv = Vma(dest, dest + new_len, vma.prot, vma.flags, vma.backing, vma.pgoff_at(old),
-                   so, vma.name, vma.max_prot)
         if old_len == 0:  # duplicate a shared mapping
-            self.vmas.insert(newv)
+            so = vma.shared_obj.get()
+            self.vmas.insert(Vma(dest, dest + new_len, vma.prot, vma.flags, vma.backing,
+                                 vma.pgoff_at(old), so, vma.name, vma.max_prot))
             return dest
         # Unmapping the destination may have split ``vma``: take the piece at ``old``.
-        src = self.vmas.isolate(old, old + old_len)[0]
-        assert src.start == old and src.end == old + old_len, (src, old, old_len)
+        pieces = self.vmas.isolate(old, old + old_len)
+        assert len(pieces) == 1 and pieces[0].start == old and pieces[0].end == old + old_len, \
+            (pieces, old, old_len)
+        src = pieces[0]
+        so = src.shared_obj
+        if so is not None:
+            so.get()
+        newv = Vma(dest, dest + new_len, src.prot, src.flags, src.backing, src.pgoff, so, src.name,
+                   src.max_prot)
         delta = (dest - old) >> PAGE_SHIFT
-        pages = self.pages
-        moved = []
-        for x in present(pages, old >> PAGE_SHIFT, (old + old_len) >> PAGE_SHIFT):
-            pte = pages.pop(x)
-            pages[x + delta] = pte
-            moved.append((x + delta, pte_host(pte)))
-        self.hostcache.unmap_range(old >> PAGE_SHIFT, (old + old_len) >> PAGE_SHIFT)
-        self.vmas.insert(newv)
-        self.hostcache.map_pages(moved)
+        lo, hi = old >> PAGE_SHIFT, (old + old_len) >> PAGE_SHIFT
+        moved = [(s + delta, e + delta, pte) for s, e, pte in self.pages.remove(lo, hi)]
+        self.hostcache.unmap_range(lo, hi)
         if not dontunmap:
             self.vmas.remove(src)
-            if src.shared_obj is not None:
-                src.shared_obj.put()
+            if so is not None:
+                so.put()
+        for s, e, pte in moved:
+            self.pages.insert(s, e, pte)
+        self.vmas.insert(newv)
+        self.hostcache.map_extents(host_items(moved), bounded=True)
         return dest

@@ -51,6 +51,9 @@ class SharedObject:
         self.writeback = writeback
         self.name = name
         self.pages: dict[int, int] = {}
+        #: The object's size in pages for an anonymous object (None: a file's, which
+        #: its mappings read from the file).
+        self.size_pages: int | None = None
         self.refs = 0
         self.released = False
 
@@ -71,6 +74,11 @@ class SharedObject:
         if off is None:
             off = self.frames_for(pgoff, 1)[0]
         return off
+
+    def may_fit(self, pgoff: int, npages: int, available: int) -> bool:
+        """Whether the absent pages of [pgoff, pgoff+npages) might fit in ``available``
+        frames (a cheap bound: False means they certainly do not)."""
+        return npages - len(self.pages) <= available
 
     def frames_for(self, pgoff: int, npages: int) -> list[int]:
         """The frames of pages [pgoff, pgoff+npages), allocating absent ones together.

@@ -20,7 +20,7 @@ from umlpy.abi.signal import SEGV_ACCERR, SEGV_MAPERR, Sig
 
 from .fault import FAULT_AROUND_PAGES
 from .hostcache import HostCache
-from .pagetable import PTE_COW, PTE_PROT, PTE_WRITE, present, pte_host
+from .pagetable import PTE_COW, PTE_PROT, PTE_WRITE, host_items
 from .vma import VmFlag
 
 _SIGSEGV, _MAPERR, _ACCERR = int(Sig.SIGSEGV), int(SEGV_MAPERR), int(SEGV_ACCERR)
@@ -44,9 +44,8 @@ class UnprivView:
         items = []
         for v in self.mm.vmas:
             if v.flags & _UNPRIV:
-                items += [(x, pte_host(pages[x]))
-                          for x in present(pages, v.start >> PAGE_SHIFT, v.end >> PAGE_SHIFT)]
-        cache.map_pages(items)
+                items += host_items(pages.items(v.start >> PAGE_SHIFT, v.end >> PAGE_SHIFT))
+        cache.map_extents(items)
 
     def handle_fault(self, addr: int, is_write: int):
         """None when the access is now possible in the view, else (signo, si_code) for the caller."""
@@ -70,7 +69,7 @@ class UnprivView:
         hi = min(lo + FAULT_AROUND_PAGES, v.end >> PAGE_SHIFT)
         pages = mm.pages
         self.cache.unmap_range(lo, hi)
-        self.cache.map_pages([(x, pte_host(pages[x])) for x in present(pages, lo, hi)])
+        self.cache.map_extents(host_items(pages.items(lo, hi)))
         return None
 
     def release(self) -> None:

@@ -28,6 +28,7 @@ class VmFlag(enum.IntFlag):
     WIPEONFORK = 8    # MADV_WIPEONFORK: the child sees zero pages
     STACK = 16        # MAP_STACK (informational)
     UNPRIV = 32       # UMLPY_PROT_UNPRIV: visible to unprivilege() in the caller's own mm
+    NONLINEAR = 64    # remap_file_pages gave some pages their own offset (and protection)
 
 
 class Vma:
@@ -71,6 +72,20 @@ class Vma:
     @property
     def npages(self) -> int:
         return (self.end - self.start) >> PAGE_SHIFT
+
+    def size_pages(self) -> int | None:
+        """How many pages its file or shared object has (None: no end).
+
+        A page at or past it is beyond the object: SIGBUS for the guest,
+        EFAULT for the kernel.  A file's size is read anew each time; an
+        anonymous shared object keeps the size it was made with (mremap
+        growing a MAP_SHARED|MAP_ANONYMOUS mapping gives SIGBUS beyond it, as
+        Linux's shmem does).
+        """
+        if self.backing is not None:
+            return (self.backing.size + PAGE_SIZE - 1) >> PAGE_SHIFT
+        so = self.shared_obj
+        return None if so is None else so.size_pages
 
     def pgoff_at(self, addr: int) -> int:
         """The file (or shared object) page offset that ``addr`` maps."""

@@ -496,6 +496,7 @@ _DECODED = {
     "munlock": ((PTR, SIZE), "int"),
     "mlockall": ((a.FLAGS(MCL),), "int"),
     "mincore": ((PTR, SIZE, a.MINCORE_OUT), "int"),
+    "remap_file_pages": ((PTR, SIZE, a.MMAP_PROT, SIZE, a.MMAP_FLAGS), "int"),
     "futex": (c.FutexCall(), "int"),
     # processes and credentials
     "getresuid": ((a.UINT_OUT, a.UINT_OUT, a.UINT_OUT), "int"),

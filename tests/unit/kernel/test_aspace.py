@@ -59,7 +59,8 @@ def _space(plat):
 
 
 def _task(ctx, mm):
-    t = types.SimpleNamespace(ctx=ctx, mm=None, home_mm=None, kernel=None)
+    t = types.SimpleNamespace(ctx=ctx, mm=None, home_mm=None, kernel=None,
+                              group=types.SimpleNamespace(spaces=None, tasks=[]))
     aspace.attach_task(t, mm)
     return t
 

@@ -98,7 +98,7 @@ def check_consistent(mm, exact=True):
     host = mm.host
     host.flush()
     expected = {}
-    for vpn, pte in mm.pages.items():
+    for vpn, pte in mm.pages.page_items():
         vma = mm.find_vma(vpn << PAGE_SHIFT)
         assert vma is not None, hex(vpn << PAGE_SHIFT)
         prot = vma.prot & 7
@@ -111,5 +111,6 @@ def check_consistent(mm, exact=True):
     else:
         assert all(expected.get(v) == m for v, m in host.mapped.items())
     cache = mm.hostcache
-    assert {v: (x & 7, x & PTE_FRAME) for v, x in cache.mapped.items()} == host.mapped
+    assert {v: (x & 7, x & PTE_FRAME) for s, e, x0 in cache.mapped.all_items()
+            for v, x in ((v, x0 + (v - s) * PAGE_SIZE) for v in range(s, e))} == host.mapped
     assert cache.runs == host.runs() <= cache.budget

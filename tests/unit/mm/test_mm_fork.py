@@ -22,16 +22,17 @@ def test_cow_after_fork(mm, frames):
     assert [(o.op, o.length, o.prot) for o in child.host.take_ops()] == [("map", 4 * P, 1)]
     check_consistent(mm)
     check_consistent(child)
-    # Guest write fault in the child copies the frame.
+    # Guest write fault in the child copies the frames of its fault-around window
+    # (the VMA's 4 pages): one fault per window, not per page.
     assert child.handle_fault(a + 1, 1) is None
     child.write(a, b"CHILD!")
     assert mm.read(a, 6) == b"parent"
     assert child.read(a, 6) == b"CHILD!"
-    assert frames.refcount(f) == 1 and frames.used_pages == 5
-    # Parent's page is now its own: the write fault only remaps it writable.
+    assert frames.refcount(f) == 1 and frames.used_pages == 8
+    # Parent's pages are now its own: the write fault only remaps them writable.
     assert mm.handle_fault(a, 1) is None
     assert mm.frame_of(a >> 12) == f
-    assert [(o.op, o.prot) for o in mm.host.take_ops()] == [("protect", 3)]
+    assert [(o.op, o.length, o.prot) for o in mm.host.take_ops()] == [("protect", 4 * P, 3)]
     check_consistent(mm)
     check_consistent(child)
     child.release()
@@ -91,3 +92,51 @@ def test_release_not_owning_host(frames):
     assert host.release_count == 0 and host.mapped == {}
     assert frames.used_pages == 0
     mm.release()  # idempotent
+
+
+def test_fork_of_a_large_region_costs_per_run(mm, frames):
+    """A 48 MiB region touched in order is one extent: fork, COW and exit of the child
+    are per run (one host op each side, one refcount run), never per page."""
+    n = 12288
+    a = mm.mmap(0x10000000, n * P, 3, ANON | MAP_FIXED)
+    mm.zero(a, 1)                                    # make it present (one populate)
+    mm.madvise(a, n * P, MADV.MADV_POPULATE_WRITE)
+    assert mm.pages.units == n and len(mm.pages) == 1
+    mm.host.take_ops()
+    child = mm.fork(FakeHostAddressSpace())
+    assert [(o.op, o.length, o.prot) for o in mm.host.take_ops()] == [("protect", n * P, 1)]
+    assert [(o.op, o.length, o.prot) for o in child.host.take_ops()] == [("map", n * P, 1)]
+    assert len(child.pages) == 1 and len(frames._refs) == 1
+    assert frames.refcount(mm.frame_of(a >> 12)) == 2 and frames.used_pages == n
+    # Parent and child write alternate windows: each fault unshares one window.
+    for i in range(0, 64, 32):
+        assert child.handle_fault(a + i * P, 1) is None
+        assert mm.handle_fault(a + (i + 16) * P, 1) is None
+    assert frames.used_pages == n + 4 * 16
+    child.write(a, b"c")
+    mm.write(a + 16 * P, b"p")
+    assert mm.read(a, 1) == b"\0" and child.read(a + 16 * P, 1) == b"\0"
+    check_consistent(mm)
+    check_consistent(child)
+    child.release()
+    # The child's copies went, and so did the originals of the parent's copied windows.
+    assert frames.used_pages == n
+    assert all(frames.refcount(mm.frame_of(x)) == 1 for x in range(a >> 12, (a >> 12) + n, 97))
+    # A write anywhere now finds the frames alone: no copy.
+    assert mm.handle_fault(a + 5000 * P, 1) is None
+    assert frames.used_pages == n
+    mm.release()
+    assert frames.used_pages == 0 and not frames._refs
+
+
+def test_fork_keeps_shared_pages_present_in_the_child(mm, frames):
+    a = mm.mmap(0, 64 * P, 3, MAP_SHARED | MAP_ANONYMOUS)
+    mm.write(a, bytes(64 * P))
+    child = mm.fork(FakeHostAddressSpace())
+    assert child.pages.units == 64 and len(child.pages) == 1
+    check_consistent(child)
+    child.write(a + 63 * P, b"s")
+    assert mm.read(a + 63 * P, 1) == b"s"
+    child.release()
+    mm.release()
+    assert frames.used_pages == 0

@@ -318,3 +318,30 @@ def test_mremap_move_near_the_limit(mm):
         == errno.ENOMEM
     mm.max_map_count = len(mm.vmas) + 6
     assert mm.mremap(a, 2 * P, 4 * P, MREMAP_MAYMOVE) != a
+
+
+def test_mremap_maymove_next_to_its_own_source(mm, frames):
+    """Growing with MREMAP_MAYMOVE where the free gap found lies right below the source:
+    the new VMA may merge with what is around it, so the source goes first (this was an
+    internal AssertionError, EIO for the guest)."""
+    top = 0x7f0000000000
+    a = mm.mmap(top - 4 * P, 4 * P, 3, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
+    mm.mmap(top, P, 3, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)      # blocks in-place growth
+    mm.write(a, b"abcd")
+    mm.mmap_base = top                                                  # next gap: right below a
+    b = mm.mremap(a, 4 * P, 8 * P, MREMAP_MAYMOVE)
+    assert b != a and mm.read(b, 4) == b"abcd"
+    assert mm.find_vma(a + 4 * P - 1) is None or mm.find_vma(a + 4 * P - 1).start <= b
+    assert mm.vmas.covers(b, b + 8 * P)
+    check_consistent(mm)
+    mm.release()
+    assert frames.used_pages == 0
+
+
+def test_shared_anon_grown_past_its_object_gives_sigbus(mm):
+    a = mm.mmap(0, 2 * P, 3, MAP_SHARED | MAP_ANONYMOUS)
+    b = mm.mremap(a, 2 * P, 4 * P, MREMAP_MAYMOVE)
+    assert mm.handle_fault(b + P, 1) is None
+    assert mm.handle_fault(b + 2 * P, 1) == (7, 2)          # SIGBUS, BUS_ADRERR
+    with pytest.raises(SyscallError):
+        mm.write(b + 3 * P, b"x")
