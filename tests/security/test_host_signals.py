@@ -75,16 +75,19 @@ class Pelter(threading.Thread):
 
     def run(self):
         i = 0
+        stubs, listed = [], 0.0
         while self.signals and not self.halt.is_set():
-            for p in stubs_under(self.pid):
-                self.seen[p.pid] = p
+            if time.monotonic() - listed > 0.02:      # new stubs come and go: look again
+                stubs, listed = stubs_under(self.pid), time.monotonic()
+                self.seen.update((p.pid, p) for p in stubs)
+            for p in stubs:
                 try:
                     os.kill(p.pid, self.signals[i % len(self.signals)])
                     self.sent += 1
                 except ProcessLookupError:
                     pass
                 i += 1
-            time.sleep(0.0005)
+            time.sleep(0.0002)
 
 
 def run_native(argv):
