@@ -7,7 +7,7 @@ PY      = $(VENV)/bin/python
 IMAGES  = $(CURDIR)/guest_images/build
 PYTEST_ARGS ?= -n 2
 
-.PHONY: all deps install images demo test test-fast bench clean distclean
+.PHONY: all deps install images demo test test-fast bench pythons dist clean distclean
 
 all: install images
 
@@ -37,6 +37,15 @@ test: install images
 test-fast: install images
 	@sh tools/install-deps.sh test
 	$(PY) -m pytest $(PYTEST_ARGS) -m "not slow" tests
+
+# Every supported CPython (3.10-3.13) the machine has: install, smoke run, fast tests.
+pythons: images
+	@sh tools/install-deps.sh test
+	@sh tools/test-pythons.sh
+
+# The sdist and the wheel, in dist/.
+dist: install
+	$(PY) -m build --outdir dist .
 
 bench: install images
 	@sh tools/install-deps.sh bench

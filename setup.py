@@ -32,12 +32,21 @@ def build_stub(out_path, cc="gcc"):
 
 
 def build_images(out_dir):
-    """Build the guest programs and the default root image into out_dir (bin/, rootfs/)."""
-    if shutil.which("musl-gcc") is None or shutil.which("make") is None:
-        print("umlpy: musl-gcc or make missing: the default guest image is not built "
-              "(install musl-tools, or set UMLPY_IMAGE)", file=sys.stderr)
+    """Build the default root image into out_dir/rootfs (the programs are built beside it,
+    in a temporary directory, and only the image is kept: it holds them)."""
+    musl = os.environ.get("MUSL_CC", "musl-gcc")
+    if shutil.which(musl) is None or shutil.which("make") is None:
+        print("umlpy: %s or make missing: the default guest image is not built "
+              "(install musl-tools, or set UMLPY_IMAGE)" % musl, file=sys.stderr)
         return
-    subprocess.check_call(["make", "-s", "-C", os.path.join(HERE, "guest_images"), "OUT=" + out_dir])
+    import tempfile
+    with tempfile.TemporaryDirectory(prefix="umlpy-images-") as tmp:
+        subprocess.check_call(["make", "-s", "-C", os.path.join(HERE, "guest_images"), "OUT=" + tmp,
+                               "MUSL_CC=" + musl])
+        dst = os.path.join(out_dir, "rootfs")
+        shutil.rmtree(dst, ignore_errors=True)
+        os.makedirs(out_dir, exist_ok=True)
+        shutil.copytree(os.path.join(tmp, "rootfs"), dst, symlinks=True)
 
 
 class BuildExtWithStub(build_ext):
@@ -53,16 +62,39 @@ class BuildExtWithStub(build_ext):
             build_images(os.path.abspath(os.path.join(out_dir, "..", "_image")))
 
 
+def _version():
+    with open(os.path.join(HERE, "umlpy", "__init__.py")) as f:
+        for line in f:
+            if line.startswith("__version__"):
+                return line.split("=", 1)[1].strip().strip('"')
+    raise RuntimeError("no __version__ in umlpy/__init__.py")
+
+
+def _long_description():
+    with open(os.path.join(HERE, "README.md")) as f:
+        return f.read()
+
+
+#: The CPython versions umlpy is tested on (make pythons: each one the machine has).
+PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+
 setup(
     name="umlpy",
-    version="0.1.0",
+    version=_version(),
     description="A hosted virtual machine monitor in the spirit of User-Mode Linux",
+    long_description=_long_description(),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    classifiers=["Operating System :: POSIX :: Linux", "Programming Language :: Python :: 3",
+                 "Programming Language :: C", "Topic :: System :: Emulators",
+                 "Framework :: Pytest"] + ["Programming Language :: Python :: %s" % v for v in PYTHONS],
     packages=find_packages(include=["umlpy", "umlpy.*"]),
     package_data={"umlpy.abi": ["stub_abi.h"]},
     python_requires=">=3.10",
+    platforms=["Linux x86-64"],
     setup_requires=["cffi>=1.15"],
     install_requires=["cffi>=1.15", "pyelftools>=0.29", "psutil>=5.9", "python-ptrace>=0.9.8"],
-    extras_require={"test": ["pytest>=7", "pytest-xdist>=3"]},
+    extras_require={"test": ["pytest>=7", "pytest-xdist>=3", "build>=1", "pyyaml>=6"]},
     cffi_modules=["csrc/shim_build.py:ffibuilder"],
     cmdclass={"build_ext": BuildExtWithStub},
     entry_points={"console_scripts": ["umlpy = umlpy.cli:main"],

@@ -18,19 +18,21 @@ EXIT_UMLPY_ERROR = 125
 
 
 def _size(text: str) -> int:
-    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
-    t = text.strip().lower().rstrip("ib").rstrip("b")
-    mult = 1
-    if t and t[-1] in units:
-        mult = units[t[-1]]
-        t = t[:-1]
+    from umlpy.api import parse_size
     try:
-        value = int(t) * mult
+        return parse_size(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("bad size %r (e.g. 512M, 1G)" % text) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("size must be positive")
-    return value
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("%r is not a TCP port (0-65535)" % text)
+    return port
 
 
 def _env(text: str):
@@ -48,20 +50,34 @@ def _machine_options(p):
                    help="guest memory (default 1G)")
     p.add_argument("--env", type=_env, action="append", default=[], metavar="NAME=VALUE",
                    help="add a variable to the first process's environment")
+    p.add_argument("--clean-env", action="store_true",
+                   help="give a host program the minimal environment (PATH, HOME, TERM) instead of "
+                        "yours (always so with --deterministic and --rootfs)")
     p.add_argument("--vas-store", metavar="DIR",
                    help="keep VAS segments (their contents and attributes) in DIR across runs")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with umlpy's error convention: one line on stderr, exit status 125."""
+
+    def error(self, message):
+        self.exit(EXIT_UMLPY_ERROR, "umlpy: %s (see '%s --help')\n" % (message, self.prog))
+
+
 def build_parser():
-    p = argparse.ArgumentParser(prog="umlpy", description="A hosted VMM in the spirit of User-Mode Linux.")
-    p.add_argument("--version", action="version", version="umlpy 0.1.0")
-    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+    from umlpy import __version__
+    p = _Parser(prog="umlpy", description="A hosted VMM in the spirit of User-Mode Linux.")
+    p.add_argument("--version", action="version", version="umlpy " + __version__)
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=_Parser)
     r = sub.add_parser("run", help="boot a guest program (default: the built-in image's /init)")
     _machine_options(r)
     r.add_argument("program", nargs="?", help="guest program (default: /init of the default image)")
     r.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
     r.add_argument("--deterministic", action="store_true",
                    help="virtual clock and seeded randomness: identical runs give identical output")
+    r.add_argument("--gdb", type=_port, metavar="PORT",
+                   help="wait for gdb on localhost:PORT before the first instruction "
+                        "(then: gdb PROGRAM -ex 'target remote :PORT'), as qemu-x86_64 -g PORT")
     t = sub.add_parser("trace", help="run a guest and trace its system calls (strace-compatible)",
                        usage="umlpy trace [OPTIONS] -- PROGRAM [ARGS...]")
     _machine_options(t)
@@ -111,7 +127,8 @@ def cmd_run(ns) -> int:
         rootfs = ns.rootfs
         argv = [ns.program] + ns.args
     res = api.run(argv, rootfs=rootfs, platform=ns.platform, env=env, memory=ns.memory, capture=False,
-                  deterministic=ns.deterministic, vas_store=ns.vas_store)
+                  deterministic=ns.deterministic, clean_env=ns.clean_env, gdb=ns.gdb,
+                  vas_store=ns.vas_store)
     return res.exit_code
 
 
@@ -139,7 +156,7 @@ def cmd_trace(ns) -> int:
         raise UmlpyError("%s: %s" % (ns.output, e.strerror)) from None
     res = api.run([ns.program] + args, rootfs=ns.rootfs, platform=ns.platform, env=dict(ns.env),
                   memory=ns.memory, capture=False, tracer=tracer, deterministic=ns.deterministic,
-                  vas_store=ns.vas_store)
+                  clean_env=ns.clean_env, vas_store=ns.vas_store)
     return res.exit_code
 
 

@@ -1,8 +1,9 @@
 """Differential tests: each guest program runs natively and under umlpy, on both platforms.
 
-The native run gets exactly the guest's default environment (``umlpy.api.guest_env``:
-PATH, HOME, TERM, plus the test's extra variables), the same argv and an empty stdin;
-stdout bytes and the subprocess-style return code must be identical.
+The native run gets exactly the environment a host program gets under umlpy by default
+(``umlpy.api.host_env``: the user's environment, as strace passes it, plus the test's extra
+variables), the same argv, the same current directory and an empty stdin; stdout bytes and
+the subprocess-style return code must be identical.
 """
 
 import os
@@ -11,14 +12,14 @@ import subprocess
 import pytest
 
 import umlpy
-from umlpy.api import guest_env
+from umlpy.api import host_env
 
 
 def native_env(extra=None) -> dict:
-    """The guest's default environment as a dict for subprocess (order kept)."""
+    """A host program's default environment under umlpy, as a dict for subprocess."""
     env = {}
-    for item in guest_env(extra):
-        k, _, v = item.decode().partition("=")
+    for item in host_env(extra):
+        k, _, v = item.partition(b"=")
         env[k] = v
     return env
 
@@ -140,7 +141,7 @@ def test_auxv(guest_bin, platform, prog):
     assert native.returncode == 0 and guest.returncode == 0
     host_ids = {"AT_UID": os.getuid(), "AT_EUID": os.geteuid(), "AT_GID": os.getgid(),
                 "AT_EGID": os.getegid()}
-    guest_ids = dict.fromkeys(AUXV_IDS, 0)
+    guest_ids = host_ids                 # a host program runs as the user (as under strace)
     n = normalise_auxv(native.stdout, host_ids)
     g = normalise_auxv(guest.stdout, guest_ids)
     assert g == n
@@ -157,6 +158,7 @@ def test_auxv_in_image(rootfs, platform):
     out = res.stdout.decode().splitlines()
     assert "AT_EXECFN present /bin/auxv" in out
     assert "argv[1] x" in out
+    assert "AT_UID 0" in out and "AT_EGID 0" in out           # a root image's guest is its root
 
 
 def test_default_image_init(guest_bin, rootfs, platform):

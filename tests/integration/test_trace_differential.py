@@ -3,7 +3,9 @@
 Each static guest runs natively under ``strace -ff -o PREFIX`` and under
 ``umlpy trace -ff -o PREFIX`` (one trace file per task on both sides, so that
 scheduling cannot interleave lines differently).  Both runs get the same argv,
-the same environment (``umlpy.api.guest_env``), an empty stdin, and stdout and
+the same current directory, the same environment (``umlpy.api.guest_env``: the
+native run is given it, umlpy passes it with ``--clean-env``; the strace-habit
+tests check the default, the user's environment), an empty stdin, and stdout and
 stderr to /dev/null (a character device that is not a tty on both sides, so the
 C libraries take the same paths).  The traces are normalised (below) and then
 compared call by call: names, decoded arguments (flags, strings, structures) and
@@ -33,8 +35,21 @@ Intended differences, each with its reason (and nothing else is normalised):
   SIGCHLD   When a child's SIGCHLD reaches its parent depends on scheduling: natively
             the child often exits while the parent is still in its read loop (two
             CPUs); under umlpy's one vCPU it comes at another point.  SIGCHLD lines
-            are taken out of the sequence and compared as a sorted list at the end.
+            are taken out of the sequence and compared as a sorted list at the end,
+            with the rt_sigreturn right after one (a handler that makes no call: its
+            result is the interrupted call's) and a call that it interrupted with
+            ERESTART* (the call is made again).
   STRACE    strace's own messages (attach/detach, "Process N ...") are dropped.
+  LDSO      ld.so's minimal malloc allocates in another pattern natively, where it also
+            builds a link map for the vDSO (umlpy gives guests no vDSO): an image's
+            anonymous read-write mmaps before its TLS is set up (arch_prctl ARCH_SET_FS)
+            become one mark at the image's start (present on both sides or neither).
+  PARENT    The first process's parent is strace natively (a host pid) and nobody (0)
+            for umlpy's pid 1: getppid() of the first task -> PARENT.
+  CPUTIME   si_utime/si_stime of SIGCHLD are the host's CPU times: -> N.
+  SYSINFO   sysinfo(2) describes the machine: the host's natively, the guest's under umlpy.
+  PROCFS    /proc/filesystems lists the kernel's file systems, the host's or the guest
+            kernel's: the byte counts read from it -> N.
   EXECVE    The execve line is compared separately (test_execve_line): the first
             call's environment count and pointers differ by construction.
 """
@@ -93,7 +108,8 @@ def run_native(tmp_path, argv) -> tuple:
 def run_umlpy(tmp_path, argv, extra=()) -> tuple:
     prefix = str(tmp_path / "umlpy")
     with open(os.devnull, "wb") as null:
-        p = subprocess.run([sys.executable, "-m", "umlpy", "trace", "-ff", "-o", prefix, *extra] + argv,
+        p = subprocess.run([sys.executable, "-m", "umlpy", "trace", "--clean-env", "-ff", "-o", prefix,
+                            *extra] + argv,
                            stdin=subprocess.DEVNULL, stdout=null, stderr=subprocess.PIPE,
                            env=_umlpy_env(), timeout=120)
     assert b"Traceback" not in p.stderr and b"internal error" not in p.stderr, p.stderr.decode()
@@ -130,8 +146,49 @@ def _squash_spaces(line: str) -> str:
     return re.sub(r"\)\s+= ", ") = ", line)
 
 
-def normalise(lines, pid_map: dict, side: str):
-    """Normalised records of one task's trace; side is 'native' or 'umlpy'."""
+_LDSO_MMAP = re.compile(r"^mmap\(NULL, \d+, PROT_READ\|PROT_WRITE, MAP_PRIVATE\|MAP_ANONYMOUS, -1, 0\) = 0xADDR$")
+_PROCFS_FILES = ('"/proc/filesystems"',)
+
+
+def _drop_ldso_mmap(recs, first):
+    """LDSO: ld.so's anonymous mmaps before ARCH_SET_FS become one mark at the image's start."""
+    out = []
+    start = 0 if first else None
+    for r in recs:
+        if r.startswith("execve("):
+            out.append(r)
+            start = len(out)
+            continue
+        if r.startswith("arch_prctl(ARCH_SET_FS"):
+            start = None
+        elif start is not None and _LDSO_MMAP.match(r):
+            if "<ld.so's own allocations>" not in out[start:start + 1]:
+                out.insert(start, "<ld.so's own allocations>")
+            continue
+        out.append(r)
+    return out
+
+
+def _procfs_reads(recs):
+    """PROCFS: the byte counts read from /proc/filesystems."""
+    fds, out = set(), []
+    for r in recs:
+        m = re.match(r'^openat\(AT_FDCWD, ("[^"]*"), .*\) = (\d+)$', r)
+        if m and m.group(1) in _PROCFS_FILES:
+            fds.add(m.group(2))
+        m = re.match(r"^read\((\d+), ", r)
+        if m and m.group(1) in fds:
+            r = re.sub(r" = (total )?\d+$", " = N", re.sub(r', ".*"(\.\.\.)?, ', ", <data>, ", r))
+        m = re.match(r"^close\((\d+)\)", r)
+        if m:
+            fds.discard(m.group(1))
+        out.append(r)
+    return out
+
+
+def normalise(lines, pid_map: dict, side: str, first: bool = False):
+    """Normalised records of one task's trace; side is 'native' or 'umlpy'; ``first``:
+    the task is the first process (its parent is outside the trace)."""
     recs = []
     for line in _merge_resumed(lines):
         if _STRACE_MSG.match(line):
@@ -147,6 +204,10 @@ def normalise(lines, pid_map: dict, side: str):
                 continue                                            # EXECVE
             if name in VDSO_CALLS and side == "umlpy":
                 continue                                            # VDSO
+            if name == "getppid" and first:                         # PARENT
+                line = re.sub(r" = \d+$", " = PARENT", _squash_spaces(line))
+            if name == "sysinfo":                                   # SYSINFO
+                line = re.sub(r"^sysinfo\(\{.*\}\)", "sysinfo({MACHINE})", line)
             if name == "getrandom":                                 # RANDOM
                 line = re.sub(r'^getrandom\("[^"]*"(\.\.\.)?', 'getrandom("RANDOM"', line)
             if name in ("fstat", "newfstatat") and re.match(r"^[a-z0-9]+\([012], ", line):   # CONSOLE
@@ -154,12 +215,28 @@ def normalise(lines, pid_map: dict, side: str):
                 line = re.sub(r"st_rdev=makedev\([^)]*\)\)?", "st_rdev=RDEV", line)
             recs.append(_squash_spaces(line))
         else:
+            line = re.sub(r"si_utime=\d+, si_stime=\d+( /\* [0-9.]+ s \*/)?",         # CPUTIME
+                          "si_utime=N, si_stime=N", line)
             recs.append(line.strip())
+    recs = _procfs_reads(_drop_ldso_mmap(recs, first))
     for i in range(len(recs) - 1, 0, -1):                        # TEMPNAME
         if recs[i - 1].startswith("getrandom(") and recs[i].startswith('mkdir("/tmp/umlpy-files-'):
             del recs[i - 1]
-    sigchld = sorted(r for r in recs if r.startswith("--- SIGCHLD "))       # SIGCHLD
-    recs = [r for r in recs if not r.startswith("--- SIGCHLD ")]
+    sigchld, kept, after_sigchld = [], [], False                              # SIGCHLD
+    for r in recs:
+        if r.startswith("--- SIGCHLD "):
+            if kept and re.search(r" = \? ERESTART", kept[-1]):
+                kept.pop()                  # the interrupted call, run again after the handler
+            sigchld.append(r)
+            after_sigchld = True
+            continue
+        if after_sigchld and r.startswith("rt_sigreturn("):
+            after_sigchld = False
+            continue                        # the handler's return: its value is the interrupted call's
+        after_sigchld = False
+        kept.append(r)
+    recs = kept
+    sigchld.sort()
     return _merge_pipe_io(recs) + sigchld
 
 
@@ -194,7 +271,9 @@ def compare(tmp_path, argv):
     pid_map = dict(zip(npids, gpids))
     # longest first so that 12345 is not rewritten inside 123456
     pid_map = dict(sorted(pid_map.items(), key=lambda kv: -len(str(kv[0]))))
-    pairs = [(g, normalise(native[n], pid_map, "native"), normalise(guest[g], pid_map, "umlpy"))
+    first = (npids[0], gpids[0])
+    pairs = [(g, normalise(native[n], pid_map, "native", n == first[0]),
+              normalise(guest[g], pid_map, "umlpy", g == first[1]))
              for n, g in zip(npids, gpids)]
     return nrc, urc, pairs
 

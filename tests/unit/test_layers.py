@@ -33,6 +33,9 @@ ALLOWED = {
                  "umlpy.kernel", "umlpy.syscalls"),
     "trace": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform", "umlpy.mm", "umlpy.fs", "umlpy.loader",
               "umlpy.kernel", "umlpy.syscalls", "umlpy.trace"),
+    # The gdb stub is a kernel hooks object beside the tracer (DESIGN.md: trace layer).
+    "gdbstub": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform", "umlpy.mm", "umlpy.fs",
+                "umlpy.loader", "umlpy.kernel", "umlpy.gdbstub"),
     "cli": _ALL, "api": _ALL, "testing": _ALL, "__init__": _ALL, "__main__": _ALL,
 }
 

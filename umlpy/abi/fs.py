@@ -49,3 +49,21 @@ XATTR_NAME_MAX = 255
 IOV_MAX = 1024
 #: Most bytes one read/write transfers: INT_MAX rounded down to a page (``linux/fs.h`` MAX_RW_COUNT).
 MAX_RW_COUNT = 0x7FFFF000
+
+
+class FADV(enum.IntEnum):
+    """posix_fadvise(2)'s advice on x86-64 (uapi ``linux/fadvise.h``)."""
+
+    POSIX_FADV_NORMAL = 0
+    POSIX_FADV_RANDOM = 1
+    POSIX_FADV_SEQUENTIAL = 2
+    POSIX_FADV_WILLNEED = 3
+    POSIX_FADV_DONTNEED = 4
+    POSIX_FADV_NOREUSE = 5
+
+
+class XATTR(enum.IntFlag):
+    """setxattr(2)'s flags (uapi ``linux/xattr.h``)."""
+
+    XATTR_CREATE = 0x1
+    XATTR_REPLACE = 0x2

@@ -67,7 +67,7 @@ _STAT = struct.Struct("<QQQIIIiQqqqqqqqqq3q")
 # mode u16, spare u16, ino/size/blocks/attributes_mask u64, 4 timestamps
 # (atime, btime, ctime, mtime: i64 sec, u32 nsec, i32 pad), rdev_major,
 # rdev_minor, dev_major, dev_minor u32, then spare to 256 bytes.
-_STATX_HEAD = struct.Struct("<IIQIIIHHQQQQ" + "qIi" * 4 + "IIII")
+_STATX_HEAD = struct.Struct("<IIQIIIHHQQQQ" + "qIi" * 4 + "IIIIQ")   # ... stx_dev_minor, stx_mnt_id
 _DIRENT64_HEAD = struct.Struct("<QqHB")  # d_ino, d_off, d_reclen, d_type
 
 assert _STAT.size == STAT_SIZE
@@ -128,9 +128,10 @@ class Stat:
 
     def pack_statx(self, mask: int = STATX_BASIC_STATS) -> bytes:
         """``struct statx`` (256 bytes).  Everything basic is always filled in,
-        as Linux does for local filesystems; ``mask`` only narrows stx_mask
-        for what the caller asked beyond that.  btime is reported as ctime."""
-        stx_mask = STATX_BASIC_STATS | (mask & STATX_BTIME)
+        as Linux does for local filesystems, and so is the mount id (STATX_MNT_ID,
+        as since Linux 5.8); ``mask`` only narrows stx_mask for what the caller
+        asked beyond that.  btime is reported as ctime."""
+        stx_mask = STATX_BASIC_STATS | STATX_MNT_ID | (mask & STATX_BTIME)
         ts = []
         for t in (self.st_atime, self.st_ctime, self.st_ctime, self.st_mtime):
             ts.extend((t[0], t[1], 0))
@@ -141,7 +142,8 @@ class Stat:
             self.st_ino, self.st_size, self.st_blocks, 0,
             *ts,
             dev_major(self.st_rdev), dev_minor(self.st_rdev),
-            dev_major(self.st_dev), dev_minor(self.st_dev))
+            dev_major(self.st_dev), dev_minor(self.st_dev),
+            self.st_dev)                # stx_mnt_id (Linux 5.8+ always): one mount per guest device
         return head + bytes(STATX_STRUCT_SIZE - len(head))
 
 

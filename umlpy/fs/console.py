@@ -17,9 +17,11 @@ import errno
 import fcntl as host_fcntl
 import os
 import select
+import stat as host_stat
 import struct
 import termios
 
+from umlpy.abi import stat as st
 from umlpy.errors import SyscallError
 from umlpy.fs.file import POLLIN, POLLOUT, File
 from umlpy.waiter import Queue
@@ -121,6 +123,34 @@ class ConsoleIO:
         r, _, _ = select.select([self.read_fd], [], [], 0)
         return bool(r)
 
+    def host_view(self):
+        """The host's stat of the fd behind this endpoint when that is no terminal (a
+        pipe, a file, /dev/null), so that the guest's fd looks like it, as a program
+        run by strace sees its own fds; None for a terminal or a Python-side endpoint."""
+        if self._write_cb is not None or self._input is not None:
+            return None
+        fd = self.read_fd if self.read_fd is not None else self.write_fd
+        if fd is None:
+            return None
+        try:
+            hs = os.fstat(fd)
+        except OSError:
+            return None
+        if host_stat.S_ISCHR(hs.st_mode) and os.isatty(fd):
+            return None
+        return hs
+
+    def lseek(self, off: int, whence: int) -> int:
+        """lseek on a host file or device behind the endpoint; ESPIPE on a pipe or terminal."""
+        hs = self.host_view()
+        if hs is None or not (host_stat.S_ISREG(hs.st_mode) or host_stat.S_ISCHR(hs.st_mode)):
+            raise SyscallError(errno.ESPIPE)
+        fd = self.read_fd if self.read_fd is not None else self.write_fd
+        try:
+            return os.lseek(fd, off, whence)
+        except OSError as e:
+            raise SyscallError(e.errno or errno.EINVAL) from None
+
     # -- terminal ----------------------------------------------------------
     def isatty(self) -> bool:
         return self.tty_fd is not None and self._write_cb is None and os.isatty(self.tty_fd)
@@ -199,11 +229,14 @@ class Console(File):
         return self.io.write(data)
 
     def lseek(self, off, whence):
-        raise SyscallError(errno.ESPIPE)
+        return self.io.lseek(off, whence)
 
     def fstat(self):
-        from umlpy.fs.devfs import console_stat
-        return console_stat()
+        hs = self.io.host_view()
+        if hs is None:
+            from umlpy.fs.devfs import console_stat
+            return console_stat()
+        return host_fd_stat(hs)
 
     def ftruncate(self, size):
         raise SyscallError(errno.EINVAL)
@@ -232,3 +265,13 @@ def std_files(stdin: ConsoleIO, stdout: ConsoleIO, stderr: ConsoleIO,
     """Descriptions for the first process's fds 0, 1, 2."""
     return [Console(stdin, os.O_RDWR, path), Console(stdout, os.O_RDWR, path),
             Console(stderr, os.O_RDWR, path)]
+
+
+def host_fd_stat(hs) -> st.Stat:
+    """A host pipe, file or device behind fds 0-2 as the guest sees it: its type, mode,
+    size and device number, owned by root (as host files are, ``hostfs``)."""
+    return st.Stat(st_dev=hs.st_dev, st_ino=hs.st_ino, st_nlink=hs.st_nlink, st_mode=hs.st_mode,
+                   st_rdev=hs.st_rdev, st_size=hs.st_size, st_blksize=hs.st_blksize,
+                   st_blocks=hs.st_blocks,
+                   st_atime=divmod(hs.st_atime_ns, 10 ** 9), st_mtime=divmod(hs.st_mtime_ns, 10 ** 9),
+                   st_ctime=divmod(hs.st_ctime_ns, 10 ** 9))

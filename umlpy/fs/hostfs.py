@@ -19,7 +19,7 @@ import stat as host_stat
 from umlpy.abi import stat as st
 from umlpy.errors import SyscallError
 from umlpy.fs.file import RegularFile
-from umlpy.fs.node import DEV_ROOT, Inode
+from umlpy.fs.node import DEV_HOSTROOT, DEV_ROOT, Inode
 
 
 def check_name(name: bytes):
@@ -40,10 +40,17 @@ def _ts(ns: int) -> tuple:
     return (ns // 1_000_000_000, ns % 1_000_000_000)
 
 
+def host_owner(s: os.stat_result, dev: int) -> tuple:
+    """(uid, gid) of a host file as the guest sees it: its own on the host's root
+    (``DEV_HOSTROOT``), root's in a root image."""
+    return (s.st_uid, s.st_gid) if dev == DEV_HOSTROOT else (0, 0)
+
+
 def host_to_stat(s: os.stat_result, dev: int) -> st.Stat:
-    """A host stat as the guest sees it: owned by root, on a guest device."""
+    """A host stat as the guest sees it: on a guest device, owned as host_owner says."""
+    uid, gid = host_owner(s, dev)
     return st.Stat(st_dev=dev, st_ino=s.st_ino, st_nlink=s.st_nlink,
-                   st_mode=s.st_mode, st_uid=0, st_gid=0, st_rdev=0,
+                   st_mode=s.st_mode, st_uid=uid, st_gid=gid, st_rdev=0,
                    st_size=s.st_size, st_blksize=4096, st_blocks=s.st_blocks,
                    st_atime=_ts(s.st_atime_ns), st_mtime=_ts(s.st_mtime_ns),
                    st_ctime=_ts(s.st_ctime_ns))

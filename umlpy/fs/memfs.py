@@ -122,12 +122,27 @@ class MemDir(MemNode):
         self.whiteouts: set = set()  # lower names the guest removed
 
     def size(self):
+        if self.lower is not None:
+            hs = hostfs.lstat_host(self.lower)
+            if hs is not None:
+                return hs.st_size
         return 4096
 
     def stat(self):
         s = super().stat()
-        s.st_nlink = 2 + sum(1 for c in self.children.values() if isinstance(c, MemDir))
-        s.st_blocks = 8
+        own = sum(1 for c in self.children.values() if isinstance(c, MemDir) and c.lower is None)
+        hs = hostfs.lstat_host(self.lower) if self.lower is not None else None
+        if hs is not None:
+            # A host directory seen through the overlay: the host's link count and size
+            # (as overlayfs shows a lower directory), with the guest's own changes.
+            gone = sum(1 for n in self.whiteouts
+                       if (h := hostfs.lstat_host(hostfs.join_host(self.lower, n))) is not None
+                       and host_stat.S_ISDIR(h.st_mode))
+            s.st_nlink = hs.st_nlink + own - gone
+            s.st_blocks = hs.st_blocks
+        else:
+            s.st_nlink = 2 + sum(1 for c in self.children.values() if isinstance(c, MemDir))
+            s.st_blocks = 8
         return s
 
     def open(self, flags, caller, path):
@@ -144,7 +159,8 @@ class MemDir(MemNode):
         if hs is None:
             return None
         if host_stat.S_ISDIR(hs.st_mode):
-            meta = Meta(mode=hs.st_mode, uid=0, gid=0, ino=hs.st_ino, dev=self.meta.dev,
+            uid, gid = hostfs.host_owner(hs, self.meta.dev)
+            meta = Meta(mode=hs.st_mode, uid=uid, gid=gid, ino=hs.st_ino, dev=self.meta.dev,
                         atime=hostfs._ts(hs.st_atime_ns), mtime=hostfs._ts(hs.st_mtime_ns),
                         ctime=hostfs._ts(hs.st_ctime_ns))
             return MemDir(meta, parent=self, lower=host)
@@ -226,7 +242,7 @@ class MemDir(MemNode):
         node = self.lookup(name, caller)
         if isinstance(node, hostfs.HostNode):
             s = node.stat()
-            meta = Meta(mode=s.st_mode, uid=0, gid=0, ino=s.st_ino, dev=self.meta.dev,
+            meta = Meta(mode=s.st_mode, uid=s.st_uid, gid=s.st_gid, ino=s.st_ino, dev=self.meta.dev,
                         atime=s.st_atime, mtime=s.st_mtime, ctime=s.st_ctime)
             if isinstance(node, hostfs.HostFile):
                 new = MemFile(meta, node.read_bytes() if with_data else b"")
@@ -257,7 +273,8 @@ def new_tmpfs(dev: int, parent=None, mode=0o1777) -> MemDir:
 
 def new_overlay_root(rootfs: bytes, dev: int = DEV_ROOT) -> MemDir:
     hs = os.stat(rootfs)
-    meta = Meta(mode=hs.st_mode, uid=0, gid=0, ino=hs.st_ino, dev=dev,
+    uid, gid = hostfs.host_owner(hs, dev)
+    meta = Meta(mode=hs.st_mode, uid=uid, gid=gid, ino=hs.st_ino, dev=dev,
                 atime=hostfs._ts(hs.st_atime_ns), mtime=hostfs._ts(hs.st_mtime_ns),
                 ctime=hostfs._ts(hs.st_ctime_ns))
     return MemDir(meta, parent=None, lower=rootfs)

@@ -23,6 +23,9 @@ from umlpy.errors import SyscallError
 
 # Guest device numbers of the guest kernel's own filesystems.
 DEV_ROOT = st.makedev(0, 0x20)   # the rootfs overlay
+#: The overlay over the host's own root (host programs, as strace runs them): its files
+#: show their host owners, where a root image's files all belong to the guest's root.
+DEV_HOSTROOT = st.makedev(0, 0x1F)
 DEV_TMP = st.makedev(0, 0x21)
 DEV_DEVFS = st.makedev(0, 0x05)
 DEV_PROC = st.makedev(0, 0x16)

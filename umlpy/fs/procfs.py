@@ -44,7 +44,7 @@ class ProcNode(Inode):
         self.meta = Meta(mode=mode, dev=DEV_PROC, ino=procfs.ino(key))
 
     def stat(self):
-        return self.meta.to_stat()
+        return self.meta.to_stat(blksize=1024)     # procfs's block size (stdio buffers /proc reads in 1 KiB)
 
     @property
     def mode(self):
@@ -147,6 +147,9 @@ def _enc(s):
     return None if s is None else (s if isinstance(s, bytes) else s.encode())
 
 
+#: The file system types the guest kernel has (what its mounts are made of).
+_FILESYSTEMS = "nodev\tproc\nnodev\ttmpfs\nnodev\tdevtmpfs\nnodev\tpipefs\nnodev\toverlay\n"
+
 _CPUINFO = (
     "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel\t\t: 0\n"
     "model name\t: umlpy virtual CPU\nstepping\t: 0\ncpu MHz\t\t: 1000.000\n"
@@ -189,6 +192,7 @@ class ProcFS:
         t[b"mounts"] = self.file("mounts", lambda: self._mounts().encode())
         t[b"cpuinfo"] = self.file("cpuinfo", lambda: _CPUINFO.encode())
         t[b"meminfo"] = self.file("meminfo", self._meminfo)
+        t[b"filesystems"] = self.file("filesystems", lambda: _FILESYSTEMS.encode())
         t[b"sys"] = lambda: self.sys_dir()
         for name, make in self._extra.items():
             t[name] = (lambda make=make: make(self))

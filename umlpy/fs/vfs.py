@@ -20,7 +20,7 @@ from umlpy.fs import hostfs, perm
 from umlpy.fs.devfs import new_devfs
 from umlpy.fs.file import PathFile
 from umlpy.fs.memfs import MemDir, MemFile, new_overlay_root, new_tmpfs
-from umlpy.fs.node import DEV_DEVFS, DEV_PROC, DEV_ROOT, DEV_TMP
+from umlpy.fs.node import DEV_DEVFS, DEV_HOSTROOT, DEV_PROC, DEV_ROOT, DEV_TMP
 from umlpy.fs.path import NAME_MAX, resolve
 from umlpy.fs.procfs import ProcFS, ProcNode
 
@@ -28,7 +28,7 @@ RENAME_NOREPLACE = 1
 RENAME_EXCHANGE = 2
 RENAME_WHITEOUT = 4
 
-_FS_MAGIC = {DEV_ROOT: st.OVERLAYFS_SUPER_MAGIC, DEV_TMP: st.TMPFS_MAGIC,
+_FS_MAGIC = {DEV_ROOT: st.OVERLAYFS_SUPER_MAGIC, DEV_HOSTROOT: st.OVERLAYFS_SUPER_MAGIC, DEV_TMP: st.TMPFS_MAGIC,
              DEV_DEVFS: st.TMPFS_MAGIC, DEV_PROC: st.PROC_SUPER_MAGIC}
 
 
@@ -53,7 +53,8 @@ class VFS:
         self.rootfs = os.fsencode(os.path.realpath(rootfs))
         if not os.path.isdir(self.rootfs):
             raise SyscallError(errno.ENOENT)
-        self.root = new_overlay_root(self.rootfs)
+        # The host's own root keeps its files' owners (DEV_HOSTROOT); an image's are root's.
+        self.root = new_overlay_root(self.rootfs, DEV_HOSTROOT if self.rootfs == b"/" else DEV_ROOT)
         self.root.parent = self.root
         self.tmp = new_tmpfs(DEV_TMP, parent=self.root)
         self.dev = new_devfs(self.root, console, random_bytes or _default_random_bytes)

@@ -18,6 +18,9 @@ from .restart import REGS_SET
 
 
 MAX_INTERP_DEPTH = 4
+#: binfmt_script: how much of a '#!' line Linux reads (BINPRM_BUF_SIZE), how deep scripts nest.
+BINPRM_BUF_SIZE = 256
+MAX_SCRIPT_DEPTH = 5
 
 
 def read_image(t, path: bytes, dirfd_file=None):
@@ -29,6 +32,54 @@ def read_image(t, path: bytes, dirfd_file=None):
     finally:
         f.close()
     return data, guest_path
+
+
+def script_interp(data: bytes, filename: bytes, argv: list):
+    """binfmt_script: (interpreter, new argv) of a '#!' file, None for anything else.
+
+    As fs/binfmt_script.c: the interpreter is the first word after '#!', an
+    optional single argument is the rest of the line (trimmed), and the new
+    argv is [interpreter, argument?, filename, argv[1:]...] where filename is
+    the path execve was given.  ENOEXEC for an empty or truncated line."""
+    if data[:2] != b"#!":
+        return None
+    buf = data[:BINPRM_BUF_SIZE].ljust(BINPRM_BUF_SIZE, b"\0")    # zero-filled past the file's end
+    nl = buf.find(b"\n")
+    if nl >= 0:
+        line = buf[2:nl]
+    else:
+        line = buf[2:BINPRM_BUF_SIZE - 1]
+        name = line.lstrip(b" \t")
+        if not name or not any(c in b" \t\0" for c in name):
+            raise SyscallError(errno.ENOEXEC)          # all blanks, or the name is cut off
+    line = line.rstrip(b" \t").lstrip(b" \t")
+    end = len(line)
+    for sep in (b" ", b"\t", b"\0"):
+        i = line.find(sep)
+        if 0 <= i < end:
+            end = i
+    interp = line[:end]
+    if not interp:
+        raise SyscallError(errno.ENOEXEC)
+    arg = b""
+    if end < len(line) and line[end] != 0:
+        arg = line[end:].lstrip(b" \t").split(b"\0", 1)[0]
+    new_argv = [interp] + ([arg] if arg else []) + [filename] + list(argv[1:])
+    return interp, new_argv
+
+
+def follow_scripts(t, data: bytes, guest_path: bytes, filename: bytes, argv: list):
+    """(data, guest path, argv) of the ELF image at the end of a chain of '#!' scripts."""
+    for _ in range(MAX_SCRIPT_DEPTH):
+        res = script_interp(data, filename, argv)
+        if res is None:
+            return data, guest_path, argv
+        interp, argv = res
+        data, guest_path = read_image(t, interp)
+        filename = interp
+    if data[:2] == b"#!":
+        raise SyscallError(errno.ELOOP)
+    return data, guest_path, argv
 
 
 def prepare_image(t, data: bytes, what: str):
@@ -109,6 +160,7 @@ def do_execve(t, path: bytes, argv, envp, dirfd: int = -100, flags: int = 0):
     if len(path) >= 4096:
         raise SyscallError(errno.ENAMETOOLONG)
     data, guest_path = read_image(t, path, dirfd_file)
+    data, guest_path, argv = follow_scripts(t, data, guest_path, path, argv)
     try:
         img, interp = prepare_image(t, data, guest_path.decode(errors="replace"))
     except GuestLoadError:

@@ -43,6 +43,14 @@ class KernelHooks:
     def signal(self, t, signo: int, info) -> None:
         """A signal is delivered to ``t`` (or discarded as ignored)."""
 
+    def signal_stop(self, t, signo: int, info) -> int:
+        """A signal was dequeued for ``t``, before a guest tracer or its action sees it.
+
+        An external debugger (the gdb stub) stops the machine here: nothing runs
+        until it returns, and it may change ``t``'s registers and memory.  Returns
+        the signal to deliver (``signo``, another one, or 0 to discard it)."""
+        return signo
+
     def task_created(self, parent, child) -> None:
         """clone(2) made ``child``."""
 

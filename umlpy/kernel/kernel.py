@@ -96,6 +96,9 @@ class Kernel:
         self.need_resched = False
         self.timer = None                 # the time-slice alarm, made by run()
         self.page_cache = {}                  # id(inode) -> SharedObject of MAP_SHARED files
+        #: Tasks an external debugger holds still (kernel.debug), and those of them ready to run.
+        self.held: set = set()
+        self.held_ready: set = set()
         self.vas = VasRegistry(self)          # first-class VASes and segments (kernel.vas)
 
     # --- pids ----------------------------------------------------------------
@@ -281,6 +284,9 @@ class Kernel:
             t = self.runq.popleft()
             if t.state != TaskState.RUNNABLE:
                 continue
+            if self.held and t in self.held:
+                self.held_ready.add(t)          # a debugger keeps it still (kernel.debug)
+                continue
             self.current = t
             self._run_task(t)
             if self.timer is not None:
@@ -422,6 +428,13 @@ class Kernel:
         except SyscallError as e:
             ret = -e.errno
         except WouldBlock as wb:
+            if (t.pending | t.group.pending) & ~t.sigmask:
+                # A signal is already pending: the sleep ends at once, as Linux's
+                # signal_pending() check before schedule() makes it (EINTR or a restart).
+                rb = t.restart_block or _PLAIN_WAIT
+                t.restart_block = None
+                rb.cancel()
+                return self._invoke(t, _INTERRUPTED, rb)
             self.block(t, wb)
             return _BLOCKED
         except Exception as e:     # a bug of ours: the call fails, the guest goes on
@@ -558,6 +571,14 @@ class Kernel:
             else:
                 g.pending &= ~sigs.bit(signo)
                 info = g.pending_info.pop(signo, (signo, 0, 0, 0, 0))
+            if signo != sigs.SIGKILL:
+                new = self.hooks.signal_stop(t, signo, info)     # an external debugger's stop
+                if t.state != TaskState.RUNNABLE:
+                    return
+                if new != signo:
+                    if not new:
+                        continue
+                    signo, info = new, (new, 0, 0, 0, 0)
             if t.ptrace is not None and signo != sigs.SIGKILL:
                 kptrace.signal_stop(self, t, signo, info)     # the tracer decides
                 return
@@ -659,11 +680,16 @@ class Kernel:
         act = parent.handlers.actions[sigs.SIGCHLD]
         if g.exit_signal == sigs.SIGCHLD and (act.handler == sigs.SIG_IGN or act.flags & 0x2):  # SA_NOCLDWAIT
             self._reap(g)
-        elif g.exit_signal:
+            self.child_wait[parent.tgid].notify()
+            return
+        # The parent's wait wakes first and finds the zombie; the signal comes after it
+        # returns (Linux: __wake_up_parent, then the wait's recheck wins over
+        # signal_pending), instead of interrupting the wait with EINTR.
+        self.child_wait[parent.tgid].notify()
+        if g.exit_signal:
             st = g.exit_status
             code, status = (1, (st >> 8) & 0xFF) if not st & 0x7F else (2, st & 0x7F)   # CLD_EXITED/KILLED
             self.send_signal(parent, g.exit_signal, (g.exit_signal, code, 0, g.tgid, status))
-        self.child_wait[parent.tgid].notify()
 
     def _reap(self, g: ThreadGroup):
         g.reaped = True

@@ -62,7 +62,7 @@ def setup_frame(kernel, t, signo: int, act, info):
     on_alt = 1 if ss_sp < sp <= ss_sp + ss_size else 0
     head = _UC_HEAD.pack(0, 0, ss_sp, SS_ONSTACK if on_alt else (ss_flags & SS_DISABLE), ss_size)
     blob = struct.pack("<Q", act.restorer) + head + sc + struct.pack("<Q", t.sigmask) \
-        + pack_siginfo(signo, code, addr, pid, status)
+        + pack_siginfo(signo, code, addr, pid, status, sigs.sender_uid(kernel, t, signo, info))
     blob = blob[:8 + _UC_HEAD.size + _SIGCONTEXT.size] + struct.pack("<Q", old_mask) \
         + blob[8 + _UC_HEAD.size + _SIGCONTEXT.size + 8:]
     if not act.flags & SA.SA_RESTORER or not act.restorer:

@@ -152,6 +152,16 @@ class HostAddressSpace:
         """Host signals that others sent to this stub and that were dropped (never the guest's)."""
         return 0
 
+    def get_debugreg(self, n: int) -> int:
+        """x86 debug register DRn as the guest code of this address space sees it
+        (hardware watchpoints for an external debugger).  NotImplementedError where
+        the platform has none."""
+        raise NotImplementedError
+
+    def set_debugreg(self, n: int, value: int) -> None:
+        """Set DRn (0-3 addresses, 6 status, 7 control); OSError if the host refuses it."""
+        raise NotImplementedError
+
 
 class Context:
     """A guest register set: general registers (with fs_base/gs_base) and xstate.

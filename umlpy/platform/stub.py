@@ -151,7 +151,8 @@ class StubProc:
         try:
             self.batch([_Unmap(0, STUB_CODE)])          # every guest mapping
             self.set_xstate(self.init_xstate)
-        except PlatformError:
+            self.clear_debugregs()
+        except (PlatformError, OSError):
             return False
         # Nothing the last guest process left (fault reports, handler frames, orders).
         self.physmem.zero(self.slot, STUB_SLOT_SIZE)
@@ -160,6 +161,12 @@ class StubProc:
 
     def forget(self):
         """Drop per-guest bookkeeping (a subclass's pending preempt, fault stop...)."""
+
+    def clear_debugregs(self):
+        """No hardware watchpoint of the last guest's debugger survives into the next guest."""
+        from .debugregs import set_debugreg
+        for n in (7, 0, 1, 2, 3, 6):        # DR7 first: disabled before the addresses change
+            set_debugreg(self.pid, n, 0)
 
     def free_slot(self):
         if self.slot is not None:
@@ -263,6 +270,16 @@ class StubAddressSpace(HostAddressSpace):
     def preempt(self):
         """SIGSTOP the stub: its stop comes back as PREEMPT and is never delivered."""
         self.proc.preempt()
+
+    def get_debugreg(self, n: int) -> int:
+        """Debug register DRn of this stub's guest process (see ``umlpy.platform.debugregs``)."""
+        from .debugregs import get_debugreg
+        return get_debugreg(self.pid, n)
+
+    def set_debugreg(self, n: int, value: int) -> None:
+        """Set DRn of this stub's guest process; OSError when the host refuses the value."""
+        from .debugregs import set_debugreg
+        set_debugreg(self.pid, n, value)
 
     def release(self):
         if self.released:

@@ -12,7 +12,8 @@ from umlpy.abi.fcntl import (AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_NO_AUTOMOUN
                              AT_SYMLINK_NOFOLLOW, F_ADD_SEALS, F_DUPFD, F_DUPFD_CLOEXEC, F_GET_SEALS, F_GETFD,
                              F_GETFL, F_GETLK, F_GETOWN, F_GETPIPE_SZ, F_SETFD, F_SETFL, F_SETLK, F_SETLKW, F_SETOWN,
                              F_SETPIPE_SZ, O_ACCMODE, O_CLOEXEC, O_NONBLOCK, F)
-from umlpy.abi.fs import IOV_MAX, PATH_MAX, XATTR_NAME_MAX
+from umlpy.abi import stat as abi_stat
+from umlpy.abi.fs import FADV, IOV_MAX, PATH_MAX, XATTR_NAME_MAX
 from umlpy.abi.fs import MAX_RW_COUNT as MAX_RW
 from umlpy.abi.signal import Sig
 from umlpy.abi.time import UTIME_NOW, UTIME_OMIT
@@ -641,6 +642,20 @@ def sync(t, a):
     return 0
 
 
+def fadvise64(t, a):
+    """Fadvise64 implements fadvise64(2): the checks of fs/fadvise.c; the advice itself
+    changes nothing here (guest files are in memory or read through from the host)."""
+    f = t.files.get(a.fd(0))
+    if f.fstat().st_mode & abi_stat.S_IFMT == abi_stat.S_IFIFO:
+        raise E(errno.ESPIPE)
+    if a.long(2) < 0 or a.int(3) not in _FADVICE:
+        raise E(errno.EINVAL)
+    return 0
+
+
+_FADVICE = frozenset(int(v) for v in FADV)
+
+
 def utimensat(t, a):
     dirfd, pathp, times, flags = a.dirfd(0), a.ptr(1), a.ptr(2), a.int(3)
     now = t.kernel.realtime_ns()
@@ -727,6 +742,7 @@ FAMILY = [
     supported("truncate", truncate), supported("ftruncate", ftruncate),
     partial("fsync", fsync, "guest files live in memory"), partial("fdatasync", fsync, "guest files live in memory"),
     partial("sync", sync, "guest files live in memory"), supported("utimensat", utimensat),
+    partial("fadvise64", fadvise64, "advice is checked and has no effect"),
     partial("getxattr", getxattr, "no extended attributes are stored: ENODATA"),
     partial("lgetxattr", lgetxattr, "no extended attributes are stored: ENODATA"),
     partial("fgetxattr", fgetxattr, "no extended attributes are stored: ENODATA"),

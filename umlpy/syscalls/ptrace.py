@@ -275,7 +275,7 @@ def ptrace(t, a):
         return _regset(t, target, req, addr, data)
     if req == P.PTRACE_GETSIGINFO:
         info = tr.siginfo or (0, 0, 0, 0, 0)
-        t.mm.write(data, pack_siginfo(*info))
+        t.mm.write(data, pack_siginfo(*info, sigs.sender_uid(k, target, info[0], info)))
         return 0
     if req == P.PTRACE_SETSIGINFO:
         raw = t.mm.read(data, SIGINFO_SIZE)

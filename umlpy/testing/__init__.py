@@ -1,14 +1,18 @@
-"""Testing guests from pytest: the ``umlpy`` fixture and options (a pytest plugin).
+"""Testing programs under umlpy from pytest: a plugin (``umlpy.testing.plugin``) and traces.
 
-Installed with umlpy (entry point ``pytest11``), so any test suite may write::
-
-    def test_hello(umlpy):
-        res = umlpy.run(["./hello"])
-        assert res.exit_code == 0 and res.stdout == b"hello\\n"
-
-    def test_trace(umlpy):
-        res = umlpy.run(["./hello"], trace=umlpy.TraceOptions(deterministic=True))
-        assert b'write(1, "hello\\\\n", 6) = 6' in res.trace
-
-``--umlpy-platform c|python|auto`` chooses the platform for every run.
+Installed with umlpy (entry point ``pytest11``): any test suite gets the
+``umlpy`` fixture, the ``@pytest.mark.umlpy(...)`` marker, structured traces
+(``res.trace.calls("openat")``), ``umlpy.assert_calls`` with a readable diff,
+golden traces (``umlpy.assert_golden``, ``--umlpy-update-goldens``) and
+``--umlpy-platform``.  See ``docs/testing.md`` and ``docs/examples/``.
 """
+
+
+def __getattr__(name):
+    if name in ("Trace", "Call", "Signal", "Exit"):
+        from . import trace
+        return getattr(trace, name)
+    if name in ("assert_calls", "GuestRunner"):
+        from . import plugin
+        return getattr(plugin, name)
+    raise AttributeError(name)

@@ -160,6 +160,18 @@ class OUTBUF(Arg):
         return buf_text(ctx, args[i], s64(ret), self.hexall)
 
 
+class _XattrValue(OUTBUF):
+    """getxattr/listxattr's value buffer: NULL (a size query), else as read's."""
+
+    def format(self, ctx, args, i, ret):
+        if args[i] == 0:
+            return "NULL"
+        return super().format(ctx, args, i, ret)
+
+
+XATTR_VALUE_OUT = _XattrValue()
+
+
 class _Iovec(Arg):
     """readv/writev's ``[{iov_base="...", iov_len=5}, ...]``; count from ``cnt_arg``."""
 

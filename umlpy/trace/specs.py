@@ -13,6 +13,7 @@ decoders to everything umlpy implements and to the guest ABI extensions
 from dataclasses import dataclass
 
 from umlpy.abi.extensions import EXTENSION_NAMES
+from umlpy.abi.fs import FADV, XATTR
 from umlpy.abi.mman import MADV, MCL
 from umlpy.abi.signal import How
 
@@ -484,6 +485,19 @@ _DECODED = {
     "fsync": ((FD,), "int"),
     "fdatasync": ((FD,), "int"),
     "utimensat": ((DIRFD, PATH, a.UTIMES_IN, AT_FLAGS), "int"),
+    "fadvise64": ((FD, LONG, LONG, a.ENUM(FADV, "POSIX_FADV_???")), "int"),
+    "getxattr": ((PATH, a.STR, a.XATTR_VALUE_OUT, SIZE), "int"),
+    "lgetxattr": ((PATH, a.STR, a.XATTR_VALUE_OUT, SIZE), "int"),
+    "fgetxattr": ((FD, a.STR, a.XATTR_VALUE_OUT, SIZE), "int"),
+    "setxattr": ((PATH, a.STR, a.INBUF(3), SIZE, a.FLAGS(XATTR)), "int"),
+    "lsetxattr": ((PATH, a.STR, a.INBUF(3), SIZE, a.FLAGS(XATTR)), "int"),
+    "fsetxattr": ((FD, a.STR, a.INBUF(3), SIZE, a.FLAGS(XATTR)), "int"),
+    "listxattr": ((PATH, a.XATTR_VALUE_OUT, SIZE), "int"),
+    "llistxattr": ((PATH, a.XATTR_VALUE_OUT, SIZE), "int"),
+    "flistxattr": ((FD, a.XATTR_VALUE_OUT, SIZE), "int"),
+    "removexattr": ((PATH, a.STR), "int"),
+    "lremovexattr": ((PATH, a.STR), "int"),
+    "fremovexattr": ((FD, a.STR), "int"),
     # memory
     "brk": ((PTR,), "hex"),
     "mmap": ((PTR, SIZE, a.MMAP_PROT, a.MMAP_FLAGS, FD, HEX), "hex"),

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from umlpy.kernel.hooks import KernelHooks
+from umlpy.kernel.signals import sender_uid
 from umlpy.kernel.task import TaskState
 
 from . import decode
@@ -295,7 +296,7 @@ class Tracer(KernelHooks):
         if sigs is not None and signo not in sigs:
             return
         _, code, addr, pid, status = info
-        text = decode.format_siginfo(signo, code, addr, pid, 0, status)
+        text = decode.format_siginfo(signo, code, addr, pid, sender_uid(self.kernel, t, signo, info), status)
         real, mono = self._now()
         for w in self.writers:
             w.on_signal(t, signo, text, real)
