@@ -3,6 +3,7 @@
 
 Writes:
   umlpy/abi/syscall_nr.py  from asm/unistd_64.h (every ``__NR_name`` -> number)
+  umlpy/abi/syscall_nr_i386.py  from asm/unistd_32.h (the i386 numbers: int $0x80)
   umlpy/abi/errno_tab.py   from asm-generic/errno-base.h and errno.h; the
                            messages are the host C library's strerror() texts
                            (the ones strace prints), taken at generation time.
@@ -18,6 +19,7 @@ import re
 import sys
 
 UNISTD_64 = "/usr/include/x86_64-linux-gnu/asm/unistd_64.h"
+UNISTD_32 = "/usr/include/x86_64-linux-gnu/asm/unistd_32.h"
 ERRNO_HEADERS = ("/usr/include/asm-generic/errno-base.h",
                  "/usr/include/asm-generic/errno.h")
 
@@ -94,6 +96,22 @@ def render_syscalls():
     return "\n".join(lines)
 
 
+def render_syscalls_i386():
+    calls = parse_syscalls(UNISTD_32)
+    if not calls:
+        sys.exit("gen_abi: no __NR_ definitions in %s" % UNISTD_32)
+    lines = header([UNISTD_32])
+    lines += ["", "i386 system call numbers: what a guest's ``int $0x80`` asks for (Linux decodes",
+              "it with these numbers and registers even from 64-bit code).  Which of them umlpy",
+              "serves, and through which x86-64 handler, is umlpy.abi.compat.", '"""', "",
+              "#: number -> name, for every i386 system call.",
+              "SYSCALL_NAMES_I386: dict[int, str] = {"]
+    lines += ["    %d: %r," % (nr, name) for name, nr in calls]
+    lines += ["}", "", "#: name -> number.",
+              "NR_I386: dict[str, int] = {name: nr for nr, name in SYSCALL_NAMES_I386.items()}", ""]
+    return "\n".join(lines)
+
+
 def render_errnos():
     nums, aliases = parse_errnos(ERRNO_HEADERS)
     if not nums:
@@ -132,6 +150,7 @@ def main():
     args = ap.parse_args()
     outputs = {
         os.path.join(ROOT, "umlpy", "abi", "syscall_nr.py"): render_syscalls(),
+        os.path.join(ROOT, "umlpy", "abi", "syscall_nr_i386.py"): render_syscalls_i386(),
         os.path.join(ROOT, "umlpy", "abi", "errno_tab.py"): render_errnos(),
     }
     stale = False

@@ -22,6 +22,7 @@ from umlpy.kernel.task import Creds, FsContext, SignalHandlers, default_rlimits
 from umlpy.kernel.ttyjob import TtyJobHost
 from umlpy.mm.frames import FrameAllocator
 from umlpy.platform import CpuPin, get_platform
+from umlpy.platform.hostfds import guard_std_fds
 from umlpy.platform.physmem import PhysMem
 from umlpy.syscalls import default_table
 from umlpy.syscalls.mmext import install_proc_mm
@@ -195,6 +196,8 @@ class Machine:
                  vas_store=None):
         if memory < 16 * PAGE_SIZE or memory % PAGE_SIZE:
             raise UmlpyError("--memory must be a multiple of 4096 and at least 64 KiB")
+        #: Which of the host's fds 0-2 were closed when umlpy started: the guest's are too.
+        self.closed_std_fds = guard_std_fds()
         self.rootfs = rootfs if rootfs is not None else default_image()
         if not os.path.isdir(self.rootfs):
             raise UmlpyError("root image %s is not a directory" % self.rootfs)
@@ -268,19 +271,25 @@ class Machine:
         files = FdTable()
         files.users = 1
         ct = self.console_tty
+        closed = self.closed_std_fds
         if ct is not None:
             # The console is pid 1's controlling terminal (as a login's terminal is).
             f = ct.open_file(os.O_RDWR)
             files.install_at(0, f)
             files.install_at(1, f)
-            files.install_at(2, f if ConsoleTty.usable(0, 2) else std_files(*self.console)[2])
+            if ConsoleTty.usable(0, 2):
+                files.install_at(2, f)
+            elif self.console[2].write_fd not in closed:
+                files.install_at(2, std_files(*self.console)[2])
             g.tty, ct.tty.session, ct.tty.pgrp = ct.tty, g.sid, g.pgid
             k.watch_host_fd(ct.read_fd, ct.pump)
             winch = ct.watch_resizes()
             if winch is not None:
                 k.watch_host_fd(winch, ct.resized)
         else:
-            for fd, f in enumerate(std_files(*self.console)):
+            for fd, (io, f) in enumerate(zip(self.console, std_files(*self.console))):
+                if io.read_fd in closed or io.write_fd in closed:
+                    continue        # closed on the host (umlpy run prog <&-): closed in the guest
                 files.install_at(fd, f)
         ctx = self.platform.new_context()
         fs = FsContext()

@@ -171,6 +171,9 @@ def cmd_syscalls(ns) -> int:
 
 
 def main(argv=None) -> int:
+    # Before anything is opened: no fd of ours may land on a closed 0, 1 or 2.
+    from umlpy.platform.hostfds import guard_std_fds
+    guard_std_fds()
     parser = build_parser()
     ns = parser.parse_args(argv)
     if ns.cmd is None:

@@ -112,7 +112,8 @@ STACK_MAX_INITIAL = 8 << 20     # generous room for the initial stack + argument
 def _stub_ranges():
     from umlpy.abi import memory
     from umlpy.platform.stub import STUB_PATH
-    ranges = [(memory.STUB_DATA, memory.STUB_DATA + memory.STUB_DATA_SIZE)]
+    ranges = [(memory.STUB_DATA, memory.STUB_DATA + memory.STUB_DATA_SIZE),
+              (memory.STUB_REQ, memory.STUB_REQ + memory.STUB_REQ_SIZE)]
     with open(STUB_PATH, "rb") as f:
         data = f.read()
     phoff, = struct.unpack_from("<Q", data, 32)

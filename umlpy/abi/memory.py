@@ -5,7 +5,8 @@ guest address space (see ``umlpy/platform``); the guest may use everything
 below ``TASK_SIZE``.
 """
 
-from .stub import STUB_CODE, STUB_CODE_SIZE, STUB_DATA, STUB_DATA_SIZE  # noqa: F401  (re-exported)
+from .stub import (STUB_CODE, STUB_CODE_SIZE, STUB_DATA, STUB_DATA_SIZE, STUB_REQ,  # noqa: F401
+                   STUB_REQ_SIZE)  # (re-exported)
 
 PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
@@ -21,6 +22,11 @@ HOST_TASK_SIZE = 0x7FFFFFFFF000
 #: The stub's code (linked there, see csrc/stub.lds) and its control/data region
 #: (mapped from the supervisor's physmem file) are declared in stub_abi.h.
 STUB_BASE = STUB_CODE
+
+#: The legacy vsyscall page (x86-64 ABI): calls to its three entry points,
+#: gettimeofday, time and getcpu, are emulated (Linux's vsyscall=emulate/xonly).
+VSYSCALL_ADDR = 0xFFFFFFFFFF600000
+VSYSCALL_SIZE = PAGE_SIZE
 
 #: What the guest may map: [MMAP_MIN_ADDR, TASK_SIZE).
 TASK_SIZE = STUB_BASE

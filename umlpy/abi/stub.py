@@ -88,17 +88,24 @@ DEFINES, STRUCTS = _load()
 #: The stub's text (linked here, see csrc/stub.lds); seccomp allows syscalls only from it.
 STUB_CODE = DEFINES["STUB_CODE"]
 STUB_CODE_SIZE = DEFINES["STUB_CODE_SIZE"]
-#: The stub's control page and stack, mapped from the supervisor's physmem file.
+#: The stub's read-write control page and stacks (``struct stub_data``), from physmem.
 STUB_DATA = DEFINES["STUB_DATA"]
 STUB_DATA_SIZE = DEFINES["STUB_DATA_SIZE"]
+#: The mapper's orders (``struct stub_req``): read-only in the stub, written by the supervisor.
+STUB_REQ = DEFINES["STUB_REQ"]
+STUB_REQ_SIZE = DEFINES["STUB_REQ_SIZE"]
+#: What one stub takes of the physmem file: its STUB_DATA pages, then its STUB_REQ pages.
+STUB_SLOT_SIZE = DEFINES["STUB_SLOT_SIZE"]
 #: The fd under which a stub finds the physmem file.
 STUB_PHYSMEM_FD = DEFINES["STUB_PHYSMEM_FD"]
 #: ``stub_data.magic`` once the stub is up.
 STUB_MAGIC = DEFINES["STUB_MAGIC"]
-#: Capacity of ``stub_data.ops``: the longest batch one round trip runs.
+#: Capacity of ``stub_req.ops``: the longest batch one order runs.
 STUB_MAX_OPS = DEFINES["STUB_MAX_OPS"]
 
 #: ``struct stub_op``: one host mmap/munmap/mprotect (nr, args[6], result).
 STUB_OP = STRUCTS["stub_op"]
-#: ``struct stub_data``: the control page.
+#: ``struct stub_req``: the mapper's orders.
+STUB_REQ_LAYOUT = STRUCTS["stub_req"]
+#: ``struct stub_data``: the stub's reports.
 STUB_DATA_LAYOUT = STRUCTS["stub_data"]

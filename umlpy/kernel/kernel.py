@@ -33,7 +33,7 @@ from umlpy.fs.perm import Caller
 from umlpy.platform.base import StopKind
 from umlpy.waiter import Queue, Timer, WouldBlock
 
-from . import aspace, ttyjob
+from . import aspace, entry, ttyjob
 from . import ptrace as kptrace
 from . import signals as sigs
 from .hooks import NO_HOOKS
@@ -239,6 +239,7 @@ class Kernel:
 
     def _idle(self):
         """Nothing is runnable: wait for a timer or host input."""
+        self.platform.idle()            # e.g. start stubs for later forks, now that it is free
         hw = self.host_waiters
         for fd in [fd for fd, q in hw.items() if not len(q)]:
             del hw[fd]                   # nobody waits there any more
@@ -409,12 +410,21 @@ class Kernel:
     # --- system calls ------------------------------------------------------------
     def syscall(self, t: Task):
         """Dispatch the system call ``t`` stopped at and store its result."""
+        ctx = t.ctx
+        if ctx.entry:                   # int $0x80 or a vsyscall-page call (kernel/entry.py)
+            entry.syscall(self, t)
+            return
         tr = t.ptrace
         if tr is not None and not tr.dispatching:      # a tracee: kernel.ptrace runs its stops
             kptrace.syscall(self, t)
             return
-        ctx = t.ctx
         nr, raw = ctx.syscall_frame()
+        self.dispatch(t, nr, raw)
+
+    def dispatch(self, t: Task, nr: int, raw):
+        """Run x86-64 system call ``nr`` with the raw argument registers ``raw`` for ``t``
+        and store its result in rax (kernel/entry.py comes here for int $0x80 too)."""
+        ctx = t.ctx
         row = self._rows[nr] if nr < self._nrows else None
         if row is None:
             row = self.table.lookup(nr)
@@ -484,7 +494,6 @@ class Kernel:
 
     # --- faults and traps ----------------------------------------------------------
     def fault(self, t: Task, stop):
-        t.last_fault = (stop.is_write if stop.is_write >= 0 else 0, stop.addr, 14)
         try:
             res = t.mm.handle_fault(stop.addr, stop.is_write)
         except SyscallError:
@@ -492,6 +501,10 @@ class Kernel:
             self.warn("out of guest memory: killing process %d" % t.tgid)
         if res is None:
             return
+        # A fault the guest will hear of (a signal; PTRACE_FAULTINFO after it): now
+        # the access kind is worth the CPU's word (one more round trip, here only).
+        is_write = t.ctx.fault_access(t.mm.host, stop)
+        t.last_fault = (is_write if is_write >= 0 else 0, stop.addr, stop.trap_no or 14)
         signo, code = res
         if signo == sigs.SIGKILL:
             self.warn("out of guest memory: killing process %d" % t.tgid)
@@ -501,8 +514,13 @@ class Kernel:
         self.force_signal(t, stop.signo, stop.code, stop.addr)
 
     def stub_died(self, t: Task, stop):
+        """The task's stub died or failed (a host mapping batch, a ptrace request):
+        that guest process is killed (SIGKILL), the others go on."""
         status = stop.status
-        why = ("killed by host signal %d" % (status & 0x7F)) if status & 0x7F else "exited"
+        if stop.err:
+            why = "failed (%s)" % os.strerror(stop.err)
+        else:
+            why = ("was killed by host signal %d" % (status & 0x7F)) if status & 0x7F else "exited"
         self.warn("the host process of task %d %s; killing the guest process" % (t.tid, why))
         self.exit_group(t, sigs.SIGKILL, signaled=True)
 

@@ -1,5 +1,7 @@
 """The kernel's answers to /proc (the fs layer's ProcProvider protocol)."""
 
+from umlpy.abi.memory import VSYSCALL_ADDR, VSYSCALL_SIZE
+
 
 class ProcInfo:
     """Process facts for procfs, read from the kernel's task tables."""
@@ -47,7 +49,7 @@ class ProcInfo:
         g = self._group(pid)
         if g is None or g.leader is None:
             return ""
-        return g.leader.mm.maps_text()
+        return g.leader.mm.maps_text() + _vsyscall_line(self.k.platform.vsyscall_perms())
 
     def fds(self, pid):
         g = self._group(pid)
@@ -76,3 +78,12 @@ class ProcInfo:
 
     def hostname(self):
         return self.k.hostname.decode(errors="replace")
+
+
+def _vsyscall_line(perms) -> str:
+    """The legacy vsyscall page that guests may call (kernel/entry.py), as the host
+    shows its own in /proc/PID/maps (xonly "--xp", emulate "r-xp"), or nothing."""
+    if not perms:
+        return ""
+    head = "%08x-%08x %s 00000000 00:00 0 " % (VSYSCALL_ADDR, VSYSCALL_ADDR + VSYSCALL_SIZE, perms)
+    return head.ljust(72) + " [vsyscall]\n"

@@ -40,6 +40,25 @@ def get_platform(name: str, physmem):
     return PyPtracePlatform(physmem)
 
 
+_vsyscall_perms = False
+
+
+def host_vsyscall_perms():
+    """The permissions of the host's vsyscall page as /proc/PID/maps shows them
+    ("--xp" in xonly mode, "r-xp" in emulate mode), or None when it has none."""
+    global _vsyscall_perms
+    if _vsyscall_perms is False:
+        _vsyscall_perms = None
+        try:
+            with open("/proc/self/maps") as f:
+                for line in f:
+                    if line.rstrip().endswith("[vsyscall]"):
+                        _vsyscall_perms = line.split()[1]
+        except OSError:
+            pass
+    return _vsyscall_perms
+
+
 class CpuPin:
     """Keep the supervisor (and so the stubs it starts, which inherit it) on one CPU.
 

@@ -27,11 +27,21 @@ class StopKind(enum.IntEnum):
 
     SYSCALL = 1     # the guest executed a system call; it was NOT run by the host
     FAULT = 2       # a memory access fault (SIGSEGV/SIGBUS from the MMU)
-    SIGNAL = 3      # another synchronous trap (SIGILL, SIGFPE, SIGTRAP, ...)
-    EXIT = 4        # the host stub died (status in Stop.status): unexpected
+    SIGNAL = 3      # another synchronous trap (SIGILL, SIGFPE, SIGTRAP, a general protection fault...)
+    EXIT = 4        # the host stub died or failed (Stop.status, Stop.err): that guest process's end
     PREEMPT = 5     # the stub was stopped (SIGSTOP) to give the CPU to another task
     INTERRUPT = 6   # a host signal for the supervisor arrived; the guest is still running
     TRACE_FULL = 7  # reserved; a full trace ring or spent fast budget gives a SYSCALL stop
+
+
+class Entry(enum.IntEnum):
+    """How the guest entered the kernel at a SYSCALL stop (Stop.entry, Context.entry)."""
+
+    SYSCALL = 0     # the syscall instruction: x86-64 numbers, rdi rsi rdx r10 r8 r9
+    INT80 = 1       # int $0x80 from 64-bit code: i386 numbers (orig_rax), ebx ecx edx esi edi ebp
+    VSYSCALL = 2    # a call into the legacy vsyscall page: rip is the entry point called
+                    # (0xffffffffff600000 + 0, 0x400 or 0x800), the return address at [rsp],
+                    # orig_rax the x86-64 number of the call the host identified
 
 
 @dataclass(slots=True)
@@ -42,9 +52,11 @@ class Stop:
     signo: int = 0        # host signal number for FAULT / SIGNAL
     code: int = 0         # si_code
     addr: int = 0         # si_addr (faulting address or faulting rip)
-    is_write: int = -1    # 1 write, 0 read, -1 unknown
+    is_write: int = -1    # 1 write, 0 read, -1 unknown (Context.fault_access finds it)
     trap_no: int = 0      # x86 trap number when known (14 = page fault)
     status: int = 0       # wait status for EXIT
+    err: int = 0          # host errno for EXIT when a host request failed (a batch, ptrace)
+    entry: int = 0        # Entry, for SYSCALL
 
 
 class Prot(enum.IntFlag):
@@ -135,6 +147,11 @@ class HostAddressSpace:
         """Stop the guest running in this address space; the next switch returns PREEMPT."""
         raise NotImplementedError
 
+    @property
+    def host_signals(self) -> int:
+        """Host signals that others sent to this stub and that were dropped (never the guest's)."""
+        return 0
+
     def get_debugreg(self, n: int) -> int:
         """x86 debug register DRn as the guest code of this address space sees it
         (hardware watchpoints for an external debugger).  NotImplementedError where
@@ -159,10 +176,23 @@ class Context:
         """Run this context in ``aspace`` until the guest stops."""
         raise NotImplementedError
 
+    #: Entry of the last SYSCALL stop (an Entry value): 0 for the syscall instruction.
+    entry = 0
+
     def syscall_frame(self):
         """(nr, (rdi, rsi, rdx, r10, r8, r9)) at a syscall stop."""
         r = self.regs
         return r.orig_rax, (r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9)
+
+    def fault_access(self, aspace: HostAddressSpace, stop: Stop) -> int:
+        """Whether the page fault ``stop`` (the last stop of this context) was a write: 1 or 0.
+
+        Asks the stub for the CPU's page-fault error code, which costs one
+        more round trip, so the kernel asks only for faults it reports (a
+        signal, PTRACE_FAULTINFO, unprivilege); fills ``stop.is_write`` and
+        ``stop.trap_no``.  Call it before the context runs again.  -1 when the
+        stub cannot tell (it died, or is no longer at that fault)."""
+        return stop.is_write
 
     def copy_from(self, other: "Context"):
         """Copy all registers (general and xstate) of ``other`` into this context."""
@@ -218,6 +248,15 @@ class Platform:
             return None
         from .stub import SliceTimer
         return SliceTimer()
+
+    def vsyscall_perms(self):
+        """The host's vsyscall page as /proc/PID/maps shows it ("--xp", "r-xp"), or None:
+        guests calling into it are served (kernel/entry.py), and see it listed."""
+        return None
+
+    def idle(self):
+        """The guest kernel has nothing to run: prepare what the next fork or exec needs
+        (ready stubs), off the critical path."""
 
     def close(self):
         """Release every address space this platform made."""

@@ -164,8 +164,9 @@ def unprivilege(t, a):
             signo, code = res
             if signo == sigs.SIGKILL:
                 raise E(errno.ENOMEM)
+            is_write = ctx.fault_access(host, stop)      # the CPU's word, for this exit only
             return _finish(t, run, X.UMLPY_EXIT_FAULT, signo, code, stop.addr,
-                           stop.is_write if stop.is_write >= 0 else 0, 14)
+                           is_write if is_write >= 0 else 0, stop.trap_no or 14)
         if kind is StopKind.SIGNAL:
             return _finish(t, run, X.UMLPY_EXIT_SIGNAL, stop.signo, stop.code, stop.addr, 0,
                            stop.trap_no)

@@ -15,7 +15,7 @@ import time
 import psutil
 import pytest
 
-from umlpy.abi.memory import STUB_CODE
+from umlpy.abi.memory import STUB_CODE, STUB_REQ
 from umlpy.abi.regs import USER_CS, USER_SS
 from umlpy.errors import PlatformError, UmlpyError
 from umlpy.platform import c_platform_available, get_platform
@@ -80,15 +80,22 @@ def proc_status(pid):
 
 def test_get_platform_names():
     pm = PhysMem(PAGE)
+    made = []
+
+    def make(name):
+        made.append(get_platform(name, pm))
+        return made[-1]
     try:
-        assert get_platform("python", pm).name == "python"
-        assert get_platform("ptrace", pm).name == "python"
-        assert get_platform("auto", pm).name == ("c" if c_platform_available() else "python")
+        assert make("python").name == "python"
+        assert make("ptrace").name == "python"
+        assert make("auto").name == ("c" if c_platform_available() else "python")
         if c_platform_available():
-            assert get_platform("shim", pm).name == "c"
+            assert make("shim").name == "c"
         with pytest.raises(UmlpyError, match="unknown platform"):
             get_platform("kvm", pm)
     finally:
+        for p in made:
+            p.close()               # each started a stub ahead
         pm.close()
 
 
@@ -102,19 +109,54 @@ def test_stub_is_sandboxed(plat):
     for line in lines:
         start = int(line.split("-", 1)[0], 16)
         assert start >= STUB_CODE or line.endswith("[vsyscall]"), line
-    assert len(lines) <= 3
+    assert len(lines) <= 4
+    # The mapper's orders are read-only in the stub: the guest can read them, never forge them.
+    req = [line for line in lines if line.startswith("%x-" % STUB_REQ)]
+    assert len(req) == 1 and req[0].split()[1] == "r--s", lines
     assert os.listdir("/proc/%d/fd" % pid) == ["3"]
     assert os.getsid(pid) == pid
-    assert int(proc_status(pid)["TracerPid"]) == os.getpid()
+    st = proc_status(pid)
+    assert int(st["TracerPid"]) == os.getpid()
+    assert st["Seccomp"].strip() == "2" and st["Seccomp_filters"].strip() == "2"
+    # Every host signal is blocked but the ones the guest's own instructions raise.
+    open_ = {signal.SIGSEGV, signal.SIGBUS, signal.SIGILL, signal.SIGFPE, signal.SIGTRAP, signal.SIGSYS,
+             signal.SIGKILL, signal.SIGSTOP}
+    blocked = int(st["SigBlk"], 16)
+    assert [s for s in range(1, 65) if bool(blocked & (1 << (s - 1))) == (s in open_)] == []
+    # The mapper: same address space, the physmem file only, untraced, every signal blocked.
+    (mapper,) = psutil.Process(pid).children()
+    mst = proc_status(mapper.pid)
+    with open("/proc/%d/maps" % mapper.pid) as f:
+        assert f.read().splitlines() == lines
+    assert os.listdir("/proc/%d/fd" % mapper.pid) == ["3"]
+    assert int(mst["TracerPid"]) == 0 and mst["Seccomp_filters"].strip() == "1"
+    assert int(mst["SigBlk"], 16) == (1 << 64) - 1 - (1 << 8) - (1 << 18)   # all but KILL, STOP
+    a.release()
 
 
 def test_release_leaves_no_process(plat):
     a = plat.new_address_space()
     pid = a.pid
+    (mapper,) = psutil.Process(pid).children()
     a.release()
     assert a.dead
-    assert not psutil.pid_exists(pid)
     a.release()  # idempotent
+    plat.close()       # released stubs wait in the pool until then
+    assert not psutil.pid_exists(pid)
+    assert gone(mapper), "the mapper outlived its stub"
+
+
+def gone(proc, timeout=2.0) -> bool:
+    """``proc`` (a psutil.Process, not our child) ends within ``timeout`` (PR_SET_PDEATHSIG)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if not proc.is_running() or proc.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.01)
+    return False
 
 
 def test_stub_dies_with_supervisor(plat):
@@ -238,7 +280,7 @@ def test_interrupt_preempt_and_exit(plat):
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
     assert st.kind == StopKind.INTERRUPT and hits
-    os.kill(a.pid, signal.SIGSTOP)
+    a.preempt()
     st = c.switch(a)                 # still running: just waits for it
     assert st.kind == StopKind.PREEMPT and c.regs.rip == CODE
     os.kill(a.pid, signal.SIGKILL)

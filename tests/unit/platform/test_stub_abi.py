@@ -18,7 +18,7 @@ from umlpy.abi import stub as abi
 from umlpy.abi.cstruct import CStruct
 from umlpy.platform import c_platform_available
 
-STRUCTS = {"stub_op": abi.STUB_OP, "stub_data": abi.STUB_DATA_LAYOUT}
+STRUCTS = {"stub_op": abi.STUB_OP, "stub_req": abi.STUB_REQ_LAYOUT, "stub_data": abi.STUB_DATA_LAYOUT}
 
 
 def _fields(cs: CStruct, prefix=""):
@@ -90,14 +90,35 @@ def test_gcc_and_python_agree_on_stub_abi(tmp_path):
 
 
 def test_every_define_and_struct_is_read():
-    assert set(abi.DEFINES) == {"STUB_CODE", "STUB_CODE_SIZE", "STUB_DATA", "STUB_DATA_SIZE",
-                                "STUB_PHYSMEM_FD", "STUB_MAGIC", "STUB_MAX_OPS"}
+    d = abi.DEFINES
+    assert set(d) == {"STUB_CODE", "STUB_CODE_SIZE", "STUB_DATA", "STUB_DATA_SIZE", "STUB_REQ",
+                      "STUB_REQ_SIZE", "STUB_SLOT_SIZE", "STUB_MAIN_STACK", "STUB_MAPPER_STACK",
+                      "STUB_ALTSTACK", "STUB_ALTSTACK_SIZE", "STUB_PHYSMEM_FD", "STUB_MAGIC",
+                      "STUB_MAX_OPS"}
     assert set(abi.STRUCTS) == set(STRUCTS)
-    assert abi.STUB_DATA_LAYOUT.offset("ops") + abi.STUB_MAX_OPS * abi.STUB_OP.size == abi.STUB_DATA_LAYOUT.size
+    req = abi.STUB_REQ_LAYOUT
+    assert req.offset("ops") + abi.STUB_MAX_OPS * abi.STUB_OP.size == req.size <= d["STUB_REQ_SIZE"]
     # The guest layout uses the same numbers: no second declaration in abi/memory.py.
     assert (memory.STUB_CODE, memory.STUB_CODE_SIZE, memory.STUB_DATA, memory.STUB_DATA_SIZE) == (
         abi.STUB_CODE, abi.STUB_CODE_SIZE, abi.STUB_DATA, abi.STUB_DATA_SIZE)
     assert memory.TASK_SIZE <= abi.STUB_CODE < abi.STUB_CODE + abi.STUB_CODE_SIZE <= abi.STUB_DATA
+
+
+def test_stub_pages_fit_together():
+    """The numbers the header cannot compute from each other (it holds literals only)."""
+    d = abi.DEFINES
+    data, req = d["STUB_DATA"], d["STUB_REQ"]
+    # STUB_DATA then STUB_REQ, back to back, as they sit in one physmem slot.
+    assert req == data + d["STUB_DATA_SIZE"]
+    assert d["STUB_SLOT_SIZE"] == d["STUB_DATA_SIZE"] + d["STUB_REQ_SIZE"]
+    # Inside STUB_DATA: struct stub_data, the main stack, the mapper's stack, the signal stack.
+    assert data + abi.STUB_DATA_LAYOUT.size + 8192 <= d["STUB_MAIN_STACK"] <= d["STUB_MAPPER_STACK"] - 8192
+    assert d["STUB_MAPPER_STACK"] <= d["STUB_ALTSTACK"]
+    assert d["STUB_ALTSTACK"] + d["STUB_ALTSTACK_SIZE"] <= data + d["STUB_DATA_SIZE"]
+    # Room for a signal frame with the largest xstate (AMX tiles included: 11 KiB).
+    assert d["STUB_ALTSTACK_SIZE"] >= 16384
+    for v in ("STUB_MAIN_STACK", "STUB_MAPPER_STACK", "STUB_ALTSTACK"):
+        assert d[v] % 16 == 0
 
 
 @pytest.mark.skipif(not c_platform_available(), reason="C shim not built")
