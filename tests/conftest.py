@@ -12,6 +12,7 @@
 import fcntl
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
@@ -21,6 +22,16 @@ import pytest
 # tree (installed, its pytest11 entry point registers the plugin; this same
 # fixture then simply overrides the plugin's at conftest level).
 from umlpy.testing.plugin import umlpy  # noqa: E402,F401
+
+# The suite does not depend on how it was started: a run from a background job or
+# under nohup inherits SIGINT/SIGQUIT or SIGHUP ignored, and every program it starts
+# (natively and under umlpy, which passes ignored signals on as exec does) would
+# too, so ^C typed at a pty would kill nothing.  Give them their usual dispositions.
+for _sig in (signal.SIGHUP, signal.SIGQUIT, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU):
+    if signal.getsignal(_sig) == signal.SIG_IGN:
+        signal.signal(_sig, signal.SIG_DFL)
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Internal errors of umlpy raise (instead of failing the guest's call with EIO and
 # a warning), in this process and in the CLI subprocesses the tests start.

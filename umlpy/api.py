@@ -10,6 +10,7 @@ import stat
 from dataclasses import dataclass, field
 
 from umlpy.abi.memory import PAGE_SIZE
+from umlpy.abi.signal import SIG_IGN, Sig
 from umlpy.errors import SyscallError, UmlpyError
 from umlpy.fs.console import ConsoleIO, ConsoleTty, std_files
 from umlpy.fs.fdtable import FdTable
@@ -90,6 +91,27 @@ def default_image() -> str:
                      "missing when it was built): install musl-tools and reinstall umlpy, set "
                      "UMLPY_IMAGE=DIR, or give a PROGRAM to run")
 
+
+
+def host_ignored_signals() -> list:
+    """The signals umlpy was started with ignored (SigIgn of /proc/self/status), which
+    the guest's first process inherits as a program inherits them across exec.
+
+    SIGPIPE and SIGXFSZ are left out: CPython ignores them at start-up, so their
+    dispositions tell nothing about umlpy's parent (subprocess resets them alike);
+    SIGKILL and SIGSTOP cannot be ignored."""
+    try:
+        with open("/proc/self/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"SigIgn:"):
+                    mask = int(line.split()[1], 16)
+                    break
+            else:
+                return []
+    except (OSError, ValueError, IndexError):
+        return []
+    skip = {int(Sig.SIGPIPE), int(Sig.SIGXFSZ), int(Sig.SIGKILL), int(Sig.SIGSTOP)}
+    return [n for n in range(1, 65) if mask >> (n - 1) & 1 and n not in skip]
 
 @dataclass
 class RunResult:
@@ -266,7 +288,12 @@ class Machine:
                           groups=groups)
         else:
             creds = Creds()
-        g = k.new_group(None, creds, SignalHandlers(), default_rlimits(k.memory_limit))
+        handlers = SignalHandlers()
+        for signo in host_ignored_signals():
+            # As exec keeps ignored signals ignored: `nohup umlpy run prog` or a
+            # background job's prog starts with SIGHUP or SIGINT ignored, as natively.
+            handlers.actions[signo].handler = SIG_IGN
+        g = k.new_group(None, creds, handlers, default_rlimits(k.memory_limit))
         k.init = g
         files = FdTable()
         files.users = 1

@@ -71,3 +71,32 @@ def test_guest_writes_never_reach_the_host(host_dir):
     assert res.stdout == b"guest\nnew\n"                 # the guest sees its own changes
     assert target.read_text() == "host content\n"          # the host does not
     assert sorted(os.listdir(host_dir)) == ["file"]
+
+
+def _ignoring(*signos):
+    import signal
+
+    def pre():
+        for s in signos:
+            signal.signal(s, signal.SIG_IGN)
+    return pre
+
+
+@pytest.mark.parametrize("platform", ["c", "python"])
+def test_ignored_signals_are_inherited_as_across_exec(platform):
+    """`nohup umlpy run prog` and a background job's `umlpy run prog`: prog starts with
+    SIGHUP / SIGINT ignored, exactly as it would natively (exec keeps SIG_IGN)."""
+    import signal
+    import sys
+    prog = ["/usr/bin/python3", "-c",
+            "import signal; print([int(signal.getsignal(s) == signal.SIG_IGN) for s in "
+            "(signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1)])"]
+    if not os.path.exists(prog[0]):
+        pytest.skip("/usr/bin/python3 is not installed")
+    pre = _ignoring(signal.SIGHUP, signal.SIGINT, signal.SIGUSR1)
+    native = subprocess.run(prog, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, preexec_fn=pre,
+                            timeout=60)
+    under = subprocess.run([sys.executable, "-m", "umlpy", "run", "--platform", platform] + prog,
+                           stdout=subprocess.PIPE, stdin=subprocess.DEVNULL, preexec_fn=pre, timeout=120)
+    assert native.stdout == b"[1, 1, 0, 0, 1]\n"
+    assert (under.returncode, under.stdout) == (native.returncode, native.stdout)
