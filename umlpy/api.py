@@ -363,6 +363,7 @@ class Machine:
         kaspace.exec_mm(t, mm)
         g.exe = guest_path.decode(errors="surrogateescape")
         g.cmdline = b"".join(a + b"\0" for a in stack_argv)
+        g.environ = b"".join(e + b"\0" for e in env)
         g.image = (g.exe, data, res.load_bias)
         t.comm = bprog.rsplit(b"/", 1)[-1][:15]     # the name run, as Linux's comm (not a link's target)
         kexec.start_regs(ctx, res.entry, res.sp)

@@ -170,6 +170,7 @@ def do_execve(t, path: bytes, argv, envp, dirfd: int = -100, flags: int = 0):
     except GuestLoadError:
         raise SyscallError(errno.E2BIG) from None
     switch_image(t, mm, res, guest_path, argv, data)
+    t.group.environ = b"".join(e + b"\0" for e in envp)
     k.hooks.exec_done(t)
     if t.ptrace is not None:
         kptrace.exec_event(k, t, t.tid)

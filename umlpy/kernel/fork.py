@@ -68,6 +68,7 @@ def do_clone(t, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
         group.pgid, group.sid = t.group.pgid, t.group.sid
         group.tty = t.group.tty
         group.exe, group.cmdline, group.umask = t.group.exe, t.group.cmdline, t.group.umask
+        group.environ, group.nice = t.group.environ, t.group.nice
         group.exit_signal = flags & CSIGNAL
         tid = group.tgid
     child = k.new_task(tid, group, ctx, mm, files, fs)
@@ -96,6 +97,9 @@ def do_clone(t, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
     if flags & CLONE_VFORK:
         group.vfork_parent = t
         t.ctx.regs.rax = tid
-        k.park(t)
+        if t.ptrace is not None:
+            kptrace.vfork_wait(k, t, group)      # after its PTRACE_EVENT_VFORK stop
+        else:
+            k.park(t)
         return REGS_SET
     return tid

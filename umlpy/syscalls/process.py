@@ -206,14 +206,13 @@ def setsid(t, a):
 
 def exit(t, a):
     """Exit implements exit(2): ends the calling thread only."""
-    if t.ptrace is None or not kptrace.exit_event(t.kernel, t, False, a.int(0) & 0xFF):
+    if t.ptrace is None or not kptrace.exit_stop(t.kernel, t, a.int(0) & 0xFF):
         t.kernel.exit_task(t, a.int(0) & 0xFF)
     return REGS_SET
 
 
 def exit_group(t, a):
-    if t.ptrace is None or not kptrace.exit_event(t.kernel, t, True, a.int(0) & 0xFF):
-        t.kernel.exit_group(t, a.int(0) & 0xFF)
+    t.kernel.exit_group(t, a.int(0) & 0xFF)     # a traced thread stops first (PTRACE_EVENT_EXIT)
     return REGS_SET
 
 

@@ -284,6 +284,8 @@ def ptrace(t, a):
         pid_, status = struct.unpack_from("<i4xi", raw, 16)
         tr.siginfo = (signo, code, addr_or_pid, pid_, status)
         return 0
+    if req == P.PTRACE_PEEKSIGINFO:
+        return _peeksiginfo(t, target, addr, data)
     if req == P.PTRACE_SETOPTIONS:
         if data & ~P.PTRACE_O_MASK:
             raise E(errno.EINVAL)
@@ -323,6 +325,26 @@ def ptrace(t, a):
         aspace.switch_mm(target, mm_of_fd(t, a.fd(3)))
         return 0
     raise E(errno.EIO)
+
+
+def _peeksiginfo(t, target, args_ptr: int, buf: int) -> int:
+    """PTRACE_PEEKSIGINFO: copy ``nr`` pending siginfos from position ``off`` of the
+    tracee's queue (its own, or its process's with PTRACE_PEEKSIGINFO_SHARED), in the
+    order they were queued; the number copied."""
+    off, flags, nr = struct.unpack("<QIi", t.mm.read(args_ptr, 16))
+    if flags & ~P.PTRACE_PEEKSIGINFO_SHARED or nr < 0:
+        raise E(errno.EINVAL)
+    if flags & P.PTRACE_PEEKSIGINFO_SHARED:
+        pending, infos = target.group.pending, target.group.pending_info
+    else:
+        pending, infos = target.pending, target.pending_info
+    queue = [info for signo, info in infos.items() if pending & sigs.bit(signo)]
+    k = t.kernel
+    done = 0
+    for info in queue[off:off + nr]:
+        t.mm.write(buf + done * SIGINFO_SIZE, pack_siginfo(*info, sigs.sender_uid(k, target, info[0], info)))
+        done += 1
+    return done
 
 
 def _arch_prctl(t, target, value_ptr: int, code: int) -> int:
@@ -412,7 +434,7 @@ def process_vm_writev(t, a):
 
 FAMILY = [
     partial("ptrace", ptrace, "x86-64 tracees; no hardware debug registers (their offsets read 0 "
-            "and writes are ignored), no PEEKSIGINFO, PTRACE_LDT is EIO"),
+            "and writes are ignored)"),
     partial("process_vm_readv", process_vm_readv, "partial transfers stop at the first bad remote iovec"),
     partial("process_vm_writev", process_vm_writev, "partial transfers stop at the first bad remote iovec"),
 ]
