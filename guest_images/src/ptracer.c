@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -414,6 +415,172 @@ static void check_exit_events(void)
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "then it dies of SIGTERM");
 }
 
+static volatile long vm_word = 0x1111;
+
+static void pause_forever(void)
+{
+    for (;;)
+        pause();
+}
+
+/* PTRACE_ATTACH, waitid of the attach stop, GET/SETSIGINFO, GET/SETFPREGS, GET/SETREGSET,
+ * POKETEXT, process_vm_readv/writev, TRACESECCOMP accepted, DETACH with a signal, KILL,
+ * PTRACE_EVENT_EXEC. */
+static void check_more_requests(char *self)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        pause_forever();
+    usleep(20000);
+    CHECK(ptrace(PTRACE_ATTACH, pid, 0, 0) == 0, "ATTACH a child sleeping in pause");
+    siginfo_t wi;
+    memset(&wi, 0, sizeof wi);
+    CHECK(waitid(P_PID, pid, &wi, WSTOPPED | __WALL) == 0 && wi.si_pid == pid && wi.si_code == CLD_TRAPPED
+          && wi.si_status == SIGSTOP, "waitid: the attach stop, CLD_TRAPPED SIGSTOP");
+    siginfo_t si;
+    ptrace(PTRACE_GETSIGINFO, pid, 0, &si);
+    CHECK(si.si_signo == SIGSTOP && si.si_code == SI_KERNEL, "GETSIGINFO: the attach's SIGSTOP is SI_KERNEL (code %d)",
+          si.si_code);
+    si.si_code = SI_QUEUE;
+    si.si_pid = 4321;
+    CHECK(ptrace(PTRACE_SETSIGINFO, pid, 0, &si) == 0, "SETSIGINFO");
+    memset(&si, 0, sizeof si);
+    ptrace(PTRACE_GETSIGINFO, pid, 0, &si);
+    CHECK(si.si_code == SI_QUEUE && si.si_pid == 4321, "GETSIGINFO reads back what SETSIGINFO wrote");
+    CHECK(ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESECCOMP) == 0, "SETOPTIONS TRACESECCOMP is accepted");
+
+    struct user_fpregs_struct fp;
+    CHECK(ptrace(PTRACE_GETFPREGS, pid, 0, &fp) == 0 && fp.cwd == 0x37f && (fp.mxcsr & 0xffc0) == 0x1f80,
+          "GETFPREGS: default control words");
+    fp.xmm_space[0] = 0xdeadbeef;
+    CHECK(ptrace(PTRACE_SETFPREGS, pid, 0, &fp) == 0, "SETFPREGS xmm0");
+    memset(&fp, 0, sizeof fp);
+    ptrace(PTRACE_GETFPREGS, pid, 0, &fp);
+    CHECK(fp.xmm_space[0] == 0xdeadbeef, "GETFPREGS reads back xmm0");
+    struct user_regs_struct regs;
+    struct iovec iov = {&regs, sizeof regs};
+    CHECK(ptrace(PTRACE_GETREGSET, pid, 1, &iov) == 0 && iov.iov_len == sizeof regs, "GETREGSET NT_PRSTATUS");
+    regs.r15 = 0x15151515;
+    CHECK(ptrace(PTRACE_SETREGSET, pid, 1, &iov) == 0, "SETREGSET NT_PRSTATUS r15");
+    struct user_regs_struct back;
+    ptrace(PTRACE_GETREGS, pid, 0, &back);
+    CHECK(back.r15 == 0x15151515, "GETREGS sees r15");
+    iov.iov_base = &fp;
+    iov.iov_len = sizeof fp;
+    CHECK(ptrace(PTRACE_GETREGSET, pid, 2, &iov) == 0 && iov.iov_len == 512 && fp.xmm_space[0] == 0xdeadbeef,
+          "GETREGSET NT_PRFPREG");
+    static char xs[16384];
+    iov.iov_base = xs;
+    iov.iov_len = sizeof xs;
+    CHECK(ptrace(PTRACE_GETREGSET, pid, 0x202, &iov) == 0 && iov.iov_len >= 576
+          && *(unsigned int *)(xs + 160) == 0xdeadbeef, "GETREGSET NT_X86_XSTATE");
+    errno = 0;
+    iov.iov_len = sizeof fp;
+    CHECK(ptrace(PTRACE_GETREGSET, pid, 0x999, &iov) == -1 && errno == EINVAL, "GETREGSET of an unknown note is EINVAL");
+
+    CHECK(ptrace(PTRACE_POKETEXT, pid, &vm_word, (void *)0x2222L) == 0, "POKETEXT");
+    long got = 0;
+    struct iovec local = {&got, sizeof got}, remote = {(void *)&vm_word, sizeof got};
+    CHECK(process_vm_readv(pid, &local, 1, &remote, 1, 0) == 8 && got == 0x2222, "process_vm_readv sees it");
+    got = 0x3333;
+    CHECK(process_vm_writev(pid, &local, 1, &remote, 1, 0) == 8
+          && ptrace(PTRACE_PEEKDATA, pid, &vm_word, 0) == 0x3333, "process_vm_writev");
+    remote.iov_base = (void *)8;
+    errno = 0;
+    CHECK(process_vm_readv(pid, &local, 1, &remote, 1, 0) == -1 && errno == EFAULT,
+          "process_vm_readv of an unmapped address is EFAULT");
+    errno = 0;
+    CHECK(process_vm_readv(pid, &local, 1, &remote, 1, 1) == -1 && errno == EINVAL, "process_vm_readv flags is EINVAL");
+
+    CHECK(ptrace(PTRACE_DETACH, pid, 0, (void *)SIGTERM) == 0, "DETACH with SIGTERM");
+    int st;
+    waitpid(pid, &st, 0);
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM, "the detached child dies of SIGTERM");
+
+    pid = fork();
+    if (pid == 0)
+        pause_forever();
+    usleep(20000);
+    ptrace(PTRACE_ATTACH, pid, 0, 0);
+    wait_stop(pid, "attach");
+    CHECK(ptrace(PTRACE_KILL, pid, 0, 0) == 0, "PTRACE_KILL");
+    st = wait_stop(pid, "kill");
+    CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "the tracee dies of SIGKILL");
+
+    /* PTRACE_O_TRACEEXEC: PTRACE_EVENT_EXEC, its message the pid. */
+    pid = fork();
+    if (pid == 0) {
+        ptrace(PTRACE_TRACEME, 0, 0, 0);
+        raise(SIGSTOP);
+        char *av[] = { self, "exec-done", NULL };
+        execv(self, av);
+        _exit(9);
+    }
+    wait_stop(pid, "exec child");
+    ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACEEXEC);
+    ptrace(PTRACE_CONT, pid, 0, 0);
+    st = wait_stop(pid, "exec event");
+    unsigned long msg = 0;
+    ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg);
+    CHECK(WIFSTOPPED(st) && (st >> 16) == 4 && msg == (unsigned long)pid, "PTRACE_EVENT_EXEC, message the pid");
+    ptrace(PTRACE_CONT, pid, 0, 0);
+    st = wait_stop(pid, "exec exit");
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 3, "the new image runs and exits with 3");
+}
+
+/* PTRACE_LISTEN: a seized tracee in group-stop stays stopped; SIGCONT makes it trap again.
+ * PTRACE_O_EXITKILL: the tracer's exit kills the tracee. */
+static void check_listen_and_exitkill(void)
+{
+    pid_t pid = fork();
+    if (pid == 0)
+        pause_forever();
+    usleep(20000);
+    CHECK(ptrace(PTRACE_SEIZE, pid, 0, 0) == 0, "SEIZE");
+    kill(pid, SIGSTOP);
+    int st = wait_stop(pid, "sigstop");
+    CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP && (st >> 16) == 0, "signal-delivery-stop for SIGSTOP");
+    ptrace(PTRACE_CONT, pid, 0, (void *)SIGSTOP);
+    st = wait_stop(pid, "group-stop");
+    CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP && (st >> 16) == EVENT_STOP,
+          "group-stop of a seized tracee: SIGSTOP | PTRACE_EVENT_STOP");
+    errno = 0;
+    CHECK(ptrace(PTRACE_LISTEN, pid, 0, 0) == 0, "PTRACE_LISTEN");
+    errno = 0;
+    ptrace(PTRACE_GETREGS, pid, 0, &(struct user_regs_struct){0});
+    CHECK(errno == ESRCH, "a listening tracee is not in a ptrace stop (GETREGS is ESRCH)");
+    kill(pid, SIGCONT);
+    st = wait_stop(pid, "listen trap");
+    CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && (st >> 16) == EVENT_STOP,
+          "after SIGCONT it traps: SIGTRAP | PTRACE_EVENT_STOP");
+    ptrace(PTRACE_KILL, pid, 0, 0);
+    wait_stop(pid, "kill");
+
+    int p[2];
+    if (pipe(p))
+        return;
+    pid_t tracer = fork();
+    if (tracer == 0) {
+        pid_t victim = fork();
+        if (victim == 0) {
+            close(p[0]);
+            pause_forever();
+        }
+        close(p[1]);
+        if (ptrace(PTRACE_SEIZE, victim, 0, PTRACE_O_EXITKILL))
+            _exit(1);
+        _exit(0);
+    }
+    close(p[1]);
+    waitpid(tracer, &st, 0);
+    struct pollfd pfd = {p[0], POLLIN, 0};
+    char c;
+    int ready = poll(&pfd, 1, 10000);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0 && ready == 1 && read(p[0], &c, 1) == 0,
+          "PTRACE_O_EXITKILL: the tracer's exit kills its tracee");
+    close(p[0]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "exec-done") == 0)
@@ -542,6 +709,8 @@ int main(int argc, char **argv)
     check_interrupt_blocked();
     check_vfork_done();
     check_exit_events();
+    check_more_requests(argv[0]);
+    check_listen_and_exitkill();
     printf("%d failures\n", failures);
     return failures;
 }

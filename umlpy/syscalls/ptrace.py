@@ -13,6 +13,7 @@ import struct
 
 from umlpy.abi import extensions as X
 from umlpy.abi import ptrace as P
+from umlpy.abi.signal import SiCode
 from umlpy.abi.regs import REG_OFFSET, USER_REGS_FIELDS, USER_REGS_SIZE
 from umlpy.errors import SyscallError
 from umlpy.kernel import aspace
@@ -33,6 +34,7 @@ _FS_BASE, _GS_BASE, _EFLAGS = (USER_REGS_FIELDS.index(n) for n in ("fs_base", "g
 TASK_SIZE_MAX = (1 << 47) - 4096
 IOV_MAX = 1024
 SIGINFO_SIZE = 128
+SI_KERNEL = int(SiCode.SI_KERNEL)
 _RESUME = {P.PTRACE_CONT: kptrace.Resume.CONT, P.PTRACE_SYSCALL: kptrace.Resume.SYSCALL,
            P.PTRACE_SYSEMU: kptrace.Resume.SYSEMU, P.PTRACE_SINGLESTEP: kptrace.Resume.SINGLESTEP,
            P.PTRACE_SYSEMU_SINGLESTEP: kptrace.Resume.SYSEMU_SINGLESTEP}
@@ -68,7 +70,7 @@ def _attach(t, pid: int, req: int, addr: int, data: int) -> int:
         kptrace.interrupt(k, target)           # already stopped: a traced stop at once
         target.ptrace.exit_code = sigs.SIGSTOP
     else:
-        k.send_signal(target, sigs.SIGSTOP)
+        k.send_signal(target, sigs.SIGSTOP, (sigs.SIGSTOP, SI_KERNEL, 0, 0, 0))   # SEND_SIG_PRIV
     return 0
 
 
