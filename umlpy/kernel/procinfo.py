@@ -25,15 +25,16 @@ _LIMITS = (("Max cpu time", "seconds"), ("Max file size", "bytes"), ("Max data s
            ("Max realtime timeout", "us"))
 
 
-def cpu_ticks(g) -> tuple:
-    """(utime, stime, cutime, cstime) of process ``g`` in clock ticks: the one place /proc
-    reads CPU accounting from (the kernel's ``cpu_times()`` of a process when it keeps one,
-    in ns: (utime, stime, children's utime, children's stime); else what ``g.times`` holds)."""
-    times = getattr(g, "cpu_times", None)
-    if times is not None:
-        return tuple(int(x) * HZ // 10 ** 9 for x in times())
+def cpu_ticks(g, t=None) -> tuple:
+    """(utime, stime, cutime, cstime) of process ``g`` (of its thread ``t`` for the first
+    two when given) in clock ticks: the one place /proc reads CPU accounting from, the
+    kernel's ``cpu_times()`` (ns) of the process or thread and ``g.times`` (ns) of its
+    waited-for children; 0 where the kernel keeps no figure."""
+    tick = 10 ** 9 // HZ
+    times = getattr(t if t is not None else g, "cpu_times", None)
+    u, s = times() if times is not None else (0, 0)
     cu, cs = g.times
-    return 0, 0, cu, cs
+    return u // tick, s // tick, cu // tick, cs // tick
 
 
 class ProcInfo:
@@ -155,7 +156,7 @@ class ProcInfo:
         name = (t.comm if t is not None else b"").decode(errors="replace")
         state = self._state(g, t)[0]
         ppid = g.parent.tgid if g.parent is not None else 0
-        utime, stime, cutime, cstime = cpu_ticks(g)
+        utime, stime, cutime, cstime = cpu_ticks(g, t if tid is not None else None)
         start = g.start_ns * HZ // 10 ** 9
         mm = t.home_mm if t is not None and not g.zombie else None
         vsize = mm.total_vm * 4096 if mm is not None else 0
