@@ -486,16 +486,29 @@ class VFS:
         EACCES for anything but a regular file with an x bit the caller may
         use (root included).  The caller closes the file object."""
         r = self.resolve(caller, path, dirfd_file=dirfd_file)
-        node = r.node
+        return self._exec_node(caller, r.node), self._guest_path(caller, r)
+
+    def read_exec_file(self, caller, file):
+        """(bytes, guest path) of the executable an open file is (execveat AT_EMPTY_PATH),
+        with open_exec's checks; O_PATH descriptors count."""
+        node = file.inode
+        if node is None:
+            raise SyscallError(errno.EACCES)
+        f = self._exec_node(caller, node)
+        try:
+            return f.read(), file.path
+        finally:
+            f.close()
+
+    def _exec_node(self, caller, node):
         s = node.stat()
         if (s.st_mode & st.S_IFMT) != st.S_IFREG:
             raise SyscallError(errno.EACCES)
         perm.check(caller, s, perm.X_OK)
-        guest_path = self._guest_path(caller, r)
         if isinstance(node, hostfs.HostFile):
-            return os.fdopen(node.open_host_fd(), "rb"), guest_path
+            return os.fdopen(node.open_host_fd(), "rb")
         if isinstance(node, MemFile):
-            return io.BytesIO(bytes(node.data)), guest_path
+            return io.BytesIO(bytes(node.data))
         raise SyscallError(errno.EACCES)
 
 

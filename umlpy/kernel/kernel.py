@@ -120,8 +120,8 @@ class Kernel:
         """The pid given out last (/proc/loadavg)."""
         return self._next_pid - 1
 
-    def new_group(self, parent, creds, handlers, rlimits) -> ThreadGroup:
-        tgid = self.alloc_pid()
+    def new_group(self, parent, creds, handlers, rlimits, pid: int = 0) -> ThreadGroup:
+        tgid = pid or self.alloc_pid()
         g = ThreadGroup(tgid, parent, creds, handlers, rlimits)
         g.start_ns = self.now_ns()
         self.groups[tgid] = g
@@ -721,6 +721,8 @@ class Kernel:
 
     def _group_dead(self, g: ThreadGroup):
         g.zombie = True
+        if g.exitq is not None:
+            g.exitq.notify()               # pidfds: the process has exited
         if g.tty is not None:
             ttyjob.session_leader_exit(self, g)
         self.hooks.group_exit(g)
@@ -759,6 +761,8 @@ class Kernel:
 
     def _reap(self, g: ThreadGroup):
         g.reaped = True
+        if g.exitq is not None:
+            g.exitq.notify()               # pidfds: its pid is gone (POLLHUP)
         if g.parent is not None and g in g.parent.children:
             g.parent.children.remove(g)
         self.groups.pop(g.tgid, None)

@@ -110,7 +110,7 @@ class ThreadGroup:
                  "exe", "image", "cmdline", "zombie", "reaped", "exit_status", "exit_signal",
                  "group_exiting", "pending", "pending_info", "vfork_parent", "umask", "times", "ptrace",
                  "jobctl", "spaces", "tty", "sigwaitq",
-                 "environ", "start_ns", "nice")
+                 "environ", "start_ns", "nice", "sched", "exitq", "caps")
 
     def __init__(self, tgid: int, parent: "ThreadGroup | None", creds: Creds,
                  handlers: SignalHandlers, rlimits: dict):
@@ -148,6 +148,9 @@ class ThreadGroup:
         self.environ = b""          # the environment exec gave it (/proc/PID/environ)
         self.start_ns = 0           # guest CLOCK_MONOTONIC when it was made (/proc/PID/stat)
         self.nice = 0               # setpriority(PRIO_PROCESS)
+        self.sched = (0, 0)         # (policy, rt priority): sched_setscheduler
+        self.exitq = None           # a Queue notified at its exit and reaping, once a pidfd names it
+        self.caps = None            # (euid, (effective, permitted, inheritable)) after capset
 
     @property
     def leader(self) -> "Task | None":
