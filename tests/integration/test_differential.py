@@ -46,7 +46,7 @@ def test_simple_programs(guest_bin, platform, prog):
 
 SUITE = [name + "-" + libc for name in ("threads", "signals", "pipes", "files", "memory", "polling",
                                         "preempt", "events", "ptys", "locks", "ipcfiles", "splice", "inotify",
-                                        "procs")
+                                        "procs", "sysvipc")
         for libc in ("musl", "glibc")]
 
 

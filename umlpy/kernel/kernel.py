@@ -103,6 +103,7 @@ class Kernel:
         self.held: set = set()
         self.held_ready: set = set()
         self.vas = VasRegistry(self)          # first-class VASes and segments (kernel.vas)
+        self.ipc = None                       # kernel.ipc.IpcNamespace, made by the first IPC call
 
     # --- pids ----------------------------------------------------------------
     def alloc_pid(self) -> int:
@@ -721,6 +722,8 @@ class Kernel:
 
     def _group_dead(self, g: ThreadGroup):
         g.zombie = True
+        if self.ipc is not None:
+            self.ipc.process_exit(g)       # SEM_UNDO
         if g.exitq is not None:
             g.exitq.notify()               # pidfds: the process has exited
         if g.tty is not None:
