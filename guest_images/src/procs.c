@@ -272,6 +272,36 @@ int main(int argc, char **argv)
     CPU_ZERO(&set);
     show("sched_getaffinity names a CPU", sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) >= 1);
 
+    /* sched_getattr / sched_setattr (raw: no libc wrappers everywhere). */
+    struct { uint32_t size, policy; uint64_t flags; int32_t nice; uint32_t prio;
+             uint64_t runtime, deadline, period; uint32_t umin, umax; } sa;
+    memset(&sa, 0, sizeof sa);
+    show("sched_getattr", e(syscall(SYS_sched_getattr, 0, &sa, sizeof sa, 0)));
+    show("its size, policy and nice", sa.size * 10000 + sa.policy * 100 + (sa.nice - base));
+    show("sched_getattr of 47 bytes", e(syscall(SYS_sched_getattr, 0, &sa, 47, 0)));
+    show("sched_getattr with flags", e(syscall(SYS_sched_getattr, 0, &sa, sizeof sa, 1)));
+    memset(&sa, 0, sizeof sa);
+    sa.size = 48;
+    sa.policy = SCHED_BATCH;
+    sa.nice = base + 1;
+    show("sched_setattr BATCH, nice +1", e(syscall(SYS_sched_setattr, 0, &sa, 0)));
+    show("now SCHED_BATCH", syscall(SYS_sched_getscheduler, 0) == SCHED_BATCH);
+    errno = 0;
+    show("and nice +1", getpriority(PRIO_PROCESS, 0) - base);
+    sa.policy = SCHED_OTHER;
+    sa.nice = base;
+    r = e(syscall(SYS_sched_setattr, 0, &sa, 0));
+    show("sched_setattr back (root may, others EPERM)", geteuid() == 0 ? r : r == -EPERM);
+    sa.size = 40;
+    show("sched_setattr of a 40-byte struct", e(syscall(SYS_sched_setattr, 0, &sa, 0)));
+    show("the size it wants", sa.size);
+    sa.size = 48;
+    sa.flags = 0x10000;
+    show("sched_setattr unknown flags", e(syscall(SYS_sched_setattr, 0, &sa, 0)));
+    sa.flags = 0;
+    sa.prio = 3;
+    show("sched_setattr SCHED_OTHER priority 3", e(syscall(SYS_sched_setattr, 0, &sa, 0)));
+
     /* capget: the header's version check. */
     struct { uint32_t version; int pid; } hdr = {0x12345678, 0};
     struct { uint32_t eff, prm, inh; } data[2];

@@ -34,3 +34,12 @@ _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 #: The highest capability of Linux 6.1 (CAP_CHECKPOINT_RESTORE).
 CAP_LAST_CAP = 40
 CAP_FULL_SET = (1 << (CAP_LAST_CAP + 1)) - 1
+
+#: struct sched_attr (sched_setattr/sched_getattr): size, policy, flags, nice, priority,
+#: runtime, deadline, period (SCHED_ATTR_SIZE_VER0 = 48), util_min, util_max (VER1 = 56).
+SCHED_ATTR_SIZE_VER0 = 48
+SCHED_ATTR_SIZE_VER1 = 56
+SCHED_FLAG_RESET_ON_FORK = 0x01
+SCHED_FLAG_KEEP_POLICY = 0x08
+SCHED_FLAG_KEEP_PARAMS = 0x10
+SCHED_FLAG_ALL = 0x7F

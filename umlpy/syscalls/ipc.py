@@ -17,7 +17,7 @@ from umlpy.kernel.restart import RestartBlock
 from umlpy.mm.shared import SharedObject
 from umlpy.waiter import Queue, WouldBlock
 
-from .table import partial, supported
+from .table import enosys, partial, supported
 
 E = SyscallError
 PAGE = 4096
@@ -578,4 +578,5 @@ FAMILY = [
     supported("msgsnd", msgsnd),
     supported("msgrcv", msgrcv),
     supported("msgctl", msgctl),
-]
+] + [enosys(name, "POSIX message queues are not implemented (System V message queues are: msgget...)")
+     for name in ("mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr")]

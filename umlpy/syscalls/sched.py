@@ -15,7 +15,8 @@ from umlpy.abi.sched import (_LINUX_CAPABILITY_VERSION_1, _LINUX_CAPABILITY_VERS
                              _LINUX_CAPABILITY_VERSION_3, CAP_FULL_SET, MAX_NICE, MAX_USER_RT_PRIO,
                              MIN_NICE, PRIO_PGRP, PRIO_PROCESS, PRIO_USER, RR_TIMESLICE_NS,
                              SCHED_BATCH, SCHED_DEADLINE, SCHED_FIFO, SCHED_IDLE, SCHED_OTHER,
-                             SCHED_RESET_ON_FORK, SCHED_RR)
+                             SCHED_RESET_ON_FORK, SCHED_RR, SCHED_ATTR_SIZE_VER0, SCHED_ATTR_SIZE_VER1,
+                             SCHED_FLAG_ALL, SCHED_FLAG_KEEP_POLICY, SCHED_FLAG_RESET_ON_FORK)
 from umlpy.errors import SyscallError
 
 from .table import partial, supported
@@ -169,6 +170,61 @@ def sched_rr_get_interval(t, a):
     return 0
 
 
+_SCHED_ATTR = struct.Struct("<IIQiIQQQII")
+
+
+def sched_getattr(t, a):
+    """Sched_getattr implements sched_getattr(2): the policy, nice value and priority kept."""
+    pid, ptr, size, flags = a.int(0), a.ptr(1), a.uint(2), a.uint(3)
+    if pid < 0 or not ptr or flags or size < SCHED_ATTR_SIZE_VER0 or size > 4096:
+        raise E(errno.EINVAL)
+    g = _process(t, pid)
+    policy, prio = g.sched
+    n = min(size, SCHED_ATTR_SIZE_VER1)
+    reset = SCHED_FLAG_RESET_ON_FORK if policy & SCHED_RESET_ON_FORK else 0
+    policy &= ~SCHED_RESET_ON_FORK
+    raw = _SCHED_ATTR.pack(n, policy, reset, g.nice if policy in _NORMAL else 0, prio, 0, 0, 0, 0, 1024)
+    t.mm.write(ptr, raw[:n])
+    return 0
+
+
+def sched_setattr(t, a):
+    """Sched_setattr implements sched_setattr(2) for the policies sched_setscheduler takes
+    (with the nice value of SCHED_OTHER/BATCH/IDLE); SCHED_DEADLINE is EINVAL (no
+    deadline scheduler to admit it)."""
+    pid, ptr, flags = a.int(0), a.ptr(1), a.uint(2)
+    if pid < 0 or not ptr or flags:
+        raise E(errno.EINVAL)
+    size = struct.unpack("<I", t.mm.read(ptr, 4))[0] or SCHED_ATTR_SIZE_VER0
+    if size < SCHED_ATTR_SIZE_VER0 or size > 4096:
+        t.mm.write(ptr, struct.pack("<I", SCHED_ATTR_SIZE_VER1))
+        raise E(errno.E2BIG)
+    raw = t.mm.read(ptr, size)
+    if size > SCHED_ATTR_SIZE_VER1 and any(raw[SCHED_ATTR_SIZE_VER1:]):
+        t.mm.write(ptr, struct.pack("<I", SCHED_ATTR_SIZE_VER1))
+        raise E(errno.E2BIG)
+    _, policy, sflags, nice, prio = _SCHED_ATTR.unpack(raw[:56].ljust(56, b"\0"))[:5]
+    if sflags & ~SCHED_FLAG_ALL:
+        raise E(errno.EINVAL)
+    g = _process(t, pid)
+    if sflags & SCHED_FLAG_KEEP_POLICY:
+        policy = g.sched[0] & ~SCHED_RESET_ON_FORK
+    if policy == SCHED_DEADLINE:
+        raise E(errno.EINVAL)
+    _check_param(policy, prio, t)
+    gc = g.creds
+    if t.creds.euid != 0 and t.creds.euid not in (gc.uid, gc.euid):
+        raise E(errno.EPERM)
+    if policy in _NORMAL:
+        nice = min(max(nice, MIN_NICE), MAX_NICE)
+        if nice < g.nice and t.creds.euid != 0 and 20 - nice > t.group.rlimits[13].cur:
+            raise E(errno.EPERM)
+        g.nice = nice
+    reset = SCHED_RESET_ON_FORK if sflags & SCHED_FLAG_RESET_ON_FORK else 0
+    g.sched = (policy | reset, prio)
+    return 0
+
+
 # --- capabilities ------------------------------------------------------------------------
 
 _CAP_WORDS = {_LINUX_CAPABILITY_VERSION_1: 1, _LINUX_CAPABILITY_VERSION_2: 2, _LINUX_CAPABILITY_VERSION_3: 2}
@@ -248,6 +304,8 @@ FAMILY = [
     supported("sched_getparam", sched_getparam),
     supported("sched_get_priority_max", sched_get_priority_max),
     supported("sched_get_priority_min", sched_get_priority_min),
+    partial("sched_getattr", sched_getattr, "what sched_setattr kept; no deadline or utilization clamps"),
+    partial("sched_setattr", sched_setattr, "kept, not acted on; SCHED_DEADLINE is EINVAL"),
     partial("sched_rr_get_interval", sched_rr_get_interval, "SCHED_OTHER reports a 4 ms slice"),
     partial("capget", capget, "root holds every capability, other users none, less what capset dropped"),
     partial("capset", capset, "keeps or drops capabilities of the caller; the drops are "
