@@ -26,6 +26,7 @@ import errno
 
 from umlpy.abi import ptrace as P
 from umlpy.abi.signal import NSIG
+from umlpy.abi.sysargs import SysArgs
 from umlpy.errors import SyscallError
 
 from . import signals as sigs
@@ -447,7 +448,6 @@ def _cut_short(k, t):
     regs.rax = (-ERESTARTSYS) & _M64
     if k.tracing and t.in_syscall:
         t.in_syscall = False
-        from umlpy.abi.sysargs import SysArgs
         k.hooks.syscall_exit(t, regs.orig_rax, SysArgs.from_regs(regs), -ERESTARTSYS)
     tr = t.ptrace
     tr.in_syscall = False
