@@ -581,6 +581,41 @@ static void check_listen_and_exitkill(void)
     close(p[0]);
 }
 
+static void sysemu_body(void)
+{
+    /* From getppid's exit stop: 1 + 2*3 + 1 instructions to getpid's syscall, which the
+     * tracer emulates (77); its result is the exit status. */
+    __asm__ volatile("mov $110, %%eax\n syscall\n mov $3, %%ecx\n1: dec %%ecx\n jnz 1b\n"
+                     "mov $39, %%eax\n syscall\n mov %%rax, %%rdi\n mov $60, %%eax\n syscall\n"
+                     ::: "rax", "rcx", "rdi", "r11", "memory");
+}
+
+/* PTRACE_SYSEMU_SINGLESTEP: one instruction per stop, and at a syscall instruction a
+ * syscall stop whose call is not run. */
+static void check_sysemu_singlestep(void)
+{
+    pid_t pid = traced_child(sysemu_body);
+    ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD);
+    int st = to_syscall(pid, SYS_getppid, 1);
+    CHECK(st > 0, "at getppid's exit stop");
+    int steps = 0;
+    struct user_regs_struct regs;
+    for (; steps < 50; steps++) {
+        ptrace(PTRACE_SYSEMU_SINGLESTEP, pid, 0, 0);
+        st = wait_stop(pid, "sysemu step");
+        if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP)
+            break;
+    }
+    ptrace(PTRACE_GETREGS, pid, 0, &regs);
+    CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == (SIGTRAP | 0x80) && regs.orig_rax == SYS_getpid,
+          "SYSEMU_SINGLESTEP: %d single steps, then getpid's syscall stop", steps);
+    regs.rax = 77;
+    ptrace(PTRACE_SETREGS, pid, 0, &regs);
+    ptrace(PTRACE_CONT, pid, 0, 0);
+    st = wait_stop(pid, "sysemu exit");
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 77, "the call was not run: its result is the tracer's (status %#x)", st);
+}
+
 int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "exec-done") == 0)
@@ -711,6 +746,7 @@ int main(int argc, char **argv)
     check_exit_events();
     check_more_requests(argv[0]);
     check_listen_and_exitkill();
+    check_sysemu_singlestep();
     printf("%d failures\n", failures);
     return failures;
 }
