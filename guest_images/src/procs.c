@@ -271,6 +271,11 @@ int main(int argc, char **argv)
     cpu_set_t set;
     CPU_ZERO(&set);
     show("sched_getaffinity names a CPU", sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) >= 1);
+    show("sched_getaffinity of no process", e(syscall(SYS_sched_getaffinity, 4000000, sizeof set, &set)));
+    show("sched_getaffinity of 4 bytes", e(syscall(SYS_sched_getaffinity, 0, 4, &set)));
+    show("sched_setaffinity to the CPUs we have", e(sched_setaffinity(0, sizeof set, &set)));
+    CPU_ZERO(&set);
+    show("sched_setaffinity to no CPU", e(sched_setaffinity(0, sizeof set, &set)));
 
     /* sched_getattr / sched_setattr (raw: no libc wrappers everywhere). */
     struct { uint32_t size, policy; uint64_t flags; int32_t nice; uint32_t prio;

@@ -385,8 +385,16 @@ def getrusage(t, a):
     return 0
 
 
+def _affinity_task(t, pid: int):
+    if pid < 0:
+        raise E(errno.ESRCH)
+    if pid and pid not in t.kernel.tasks:
+        raise E(errno.ESRCH)
+
+
 def sched_getaffinity(t, a):
     size = a.uint(1)
+    _affinity_task(t, a.int(0))
     if size < 8 or size % 8:
         raise E(errno.EINVAL)
     t.mm.write(a.ptr(2), struct.pack("<Q", 1))   # one virtual CPU
@@ -395,6 +403,7 @@ def sched_getaffinity(t, a):
 
 def sched_setaffinity(t, a):
     size = a.uint(1)
+    _affinity_task(t, a.int(0))
     if size == 0:
         raise E(errno.EINVAL)
     mask = t.mm.read(a.ptr(2), min(size, 128))
