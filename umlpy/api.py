@@ -210,12 +210,27 @@ def _check_program(path: str, st_mode: int, st_size: int, limit: int):
                          % (path, st_size, limit))
 
 
+def _parse_binds(specs) -> list:
+    """``--bind`` strings (or ready (host, guest, ro) tuples) -> [(host, guest, ro)]."""
+    from umlpy.fs.bindfs import parse_bind
+    out = []
+    for spec in specs or ():
+        if isinstance(spec, tuple):
+            out.append(spec)
+            continue
+        try:
+            out.append(parse_bind(spec))
+        except ValueError as e:
+            raise UmlpyError(str(e)) from None
+    return out
+
+
 class Machine:
     """One guest: its memory, platform, kernel and files.  Use as a context manager."""
 
     def __init__(self, *, rootfs=None, platform="auto", memory=DEFAULT_MEMORY, console=None,
                  tracer=None, clock=None, random_bytes=None, hostname=b"umlpy", pin_cpu=None,
-                 vas_store=None):
+                 vas_store=None, binds=()):
         if memory < 16 * PAGE_SIZE or memory % PAGE_SIZE:
             raise UmlpyError("--memory must be a multiple of 4096 and at least 64 KiB")
         #: Which of the host's fds 0-2 were closed when umlpy started: the guest's are too.
@@ -252,13 +267,21 @@ class Machine:
                 self.pin.release()
             raise
         frames = FrameAllocator(self.physmem)
+        self.binds = _parse_binds(binds)
 
         def vfs_factory(k):
             host = TtyJobHost(k)
             if self.terminal:
                 self.console_tty = ConsoleTty(host, 0, 1)
-            return VFS(self.rootfs, ProcInfo(k), console=self.console[1], random_bytes=k.random_bytes,
-                       mem_total_kb=memory // 1024, tty_host=host, console_tty=self.console_tty)
+            try:
+                return VFS(self.rootfs, ProcInfo(k), console=self.console[1], random_bytes=k.random_bytes,
+                           mem_total_kb=memory // 1024, tty_host=host, console_tty=self.console_tty,
+                           binds=self.binds)
+            except SyscallError as e:
+                if not self.binds:
+                    raise
+                raise UmlpyError("--bind: cannot mount %s: %s" % (
+                    ", ".join(os.fsdecode(g) for _, g, _ in self.binds), os.strerror(e.errno))) from None
 
         self.kernel = Kernel(platform=self.platform, frames=frames, vfs_factory=vfs_factory,
                              table=default_table(), hostname=hostname, memory_limit=memory,
@@ -363,6 +386,7 @@ class Machine:
         kaspace.exec_mm(t, mm)
         g.exe = guest_path.decode(errors="surrogateescape")
         g.cmdline = b"".join(a + b"\0" for a in stack_argv)
+        g.environ = b"".join(e + b"\0" for e in env)
         g.image = (g.exe, data, res.load_bias)
         t.comm = bprog.rsplit(b"/", 1)[-1][:15]     # the name run, as Linux's comm (not a link's target)
         kexec.start_regs(ctx, res.entry, res.sp)
@@ -406,7 +430,7 @@ class Machine:
 def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, stdin=None,
         capture=True, tracer=None, clock=None, random_bytes=None, pin_cpu=None,
         deterministic=False, trace=None, clean_env=None, cwd=None, gdb=None,
-        vas_store=None) -> RunResult:
+        vas_store=None, binds=()) -> RunResult:
     """Run ``argv`` as the guest's first process and return how it ended.
 
     Without ``rootfs``, ``argv[0]`` is a host program, run as strace runs it:
@@ -425,6 +449,8 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
     before the first instruction, wait for gdb's remote protocol on
     localhost:``gdb`` and let gdb debug the first process (``umlpy.gdbstub``).
     ``vas_store``: a directory that keeps VAS segments across runs (``--vas-store``).
+    ``binds``: ``HOST:GUEST[:ro|rw]`` strings (``--bind``): host directories the guest sees
+    at GUEST and may change (read-write unless ``:ro``), the only way it changes host files.
     """
     if not argv:
         raise UmlpyError("nothing to run")
@@ -434,7 +460,7 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
         return run_traced(argv, trace, rootfs=rootfs, platform=platform, env=env, memory=memory,
                           stdin=stdin, capture=capture, clock=clock, random_bytes=random_bytes,
                           pin_cpu=pin_cpu, deterministic=deterministic, clean_env=clean_env, cwd=cwd,
-                          vas_store=vas_store)
+                          vas_store=vas_store, binds=binds)
     if gdb is not None:
         from umlpy.gdbstub.server import GdbStub
         tracer = GdbStub(gdb)
@@ -460,7 +486,8 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
         console = (ConsoleIO(input=stdin) if stdin is not None else ConsoleIO(read_fd=0),
                    ConsoleIO(write_fd=1), ConsoleIO(write_fd=2))
     with Machine(rootfs=rootfs, platform=platform, memory=memory, console=console, tracer=tracer,
-                 clock=clock, random_bytes=random_bytes, pin_cpu=pin_cpu, vas_store=vas_store) as m:
+                 clock=clock, random_bytes=random_bytes, pin_cpu=pin_cpu, vas_store=vas_store,
+                 binds=binds) as m:
         m.start(program, list(argv), envp, host_program=host_program, cwd=cwd)
         status = m.run()
         return RunResult(status, bytes(out), bytes(err), m.kernel)

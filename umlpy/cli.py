@@ -1,6 +1,7 @@
 """The ``umlpy`` command.
 
     umlpy run [--rootfs DIR] [--platform NAME] [--memory SIZE] [--env K=V] [--vas-store DIR]
+              [--bind HOST:GUEST[:ro|rw]]
               [PROGRAM [ARGS...]]
 
 Errors of umlpy itself are one line on stderr and exit status 125; otherwise
@@ -55,6 +56,9 @@ def _machine_options(p):
                         "yours (always so with --deterministic and --rootfs)")
     p.add_argument("--vas-store", metavar="DIR",
                    help="keep VAS segments (their contents and attributes) in DIR across runs")
+    p.add_argument("--bind", action="append", default=[], metavar="HOST:GUEST[:ro|rw]",
+                   help="show host directory HOST at GUEST in the guest, read-write (the only way "
+                        "a guest changes host files) or read-only with :ro; repeatable")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -128,7 +132,7 @@ def cmd_run(ns) -> int:
         argv = [ns.program] + ns.args
     res = api.run(argv, rootfs=rootfs, platform=ns.platform, env=env, memory=ns.memory, capture=False,
                   deterministic=ns.deterministic, clean_env=ns.clean_env, gdb=ns.gdb,
-                  vas_store=ns.vas_store)
+                  vas_store=ns.vas_store, binds=ns.bind)
     return res.exit_code
 
 
@@ -156,7 +160,7 @@ def cmd_trace(ns) -> int:
         raise UmlpyError("%s: %s" % (ns.output, e.strerror)) from None
     res = api.run([ns.program] + args, rootfs=ns.rootfs, platform=ns.platform, env=dict(ns.env),
                   memory=ns.memory, capture=False, tracer=tracer, deterministic=ns.deterministic,
-                  clean_env=ns.clean_env, vas_store=ns.vas_store)
+                  clean_env=ns.clean_env, vas_store=ns.vas_store, binds=ns.bind)
     return res.exit_code
 
 

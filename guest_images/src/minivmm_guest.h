@@ -6,6 +6,10 @@
  * between guest_start and guest_end, copied into the guest's address space.
  *
  * Define MINIVMM_GREETING (a string literal for an .ascii directive) first.
+ *
+ * A second program, for the benchmark (tools/bench_vmm.py), between loop_start and
+ * loop_end: r12 getppid calls (r12 set by the VMM), then exit(0), the same loop as
+ * guest_images/src/getppid_loop.c runs directly.
  */
 #ifndef MINIVMM_GUEST_H
 #define MINIVMM_GUEST_H
@@ -15,7 +19,7 @@
 #define MINIVMM_STACK_SIZE 0x10000UL
 #define MINIVMM_FAULT_ADDR 0x30000000UL
 
-extern const char guest_start[], guest_end[];
+extern const char guest_start[], guest_end[], loop_start[], loop_end[];
 __asm__(
     ".pushsection .rodata\n"
     "guest_start:\n"
@@ -38,6 +42,18 @@ __asm__(
     "msg: .ascii \"" MINIVMM_GREETING "\\n\"\n"
     "  msg_len = . - msg\n"
     "guest_end:\n"
+    "loop_start:\n"
+    "1:test %r12, %r12\n"
+    "  jz 2f\n"
+    "  mov $110, %eax\n"          /* getppid() */
+    "  syscall\n"
+    "  dec %r12\n"
+    "  jmp 1b\n"
+    "2:xor %edi, %edi\n"
+    "  mov $60, %eax\n"           /* exit(0) */
+    "  syscall\n"
+    "  ud2\n"
+    "loop_end:\n"
     ".popsection\n");
 
 #endif

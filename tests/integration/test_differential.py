@@ -45,7 +45,8 @@ def test_simple_programs(guest_bin, platform, prog):
 
 
 SUITE = [name + "-" + libc for name in ("threads", "signals", "pipes", "files", "memory", "polling",
-                                        "preempt", "events", "ptys", "locks", "ipcfiles", "splice", "inotify")
+                                        "preempt", "events", "ptys", "locks", "ipcfiles", "splice", "inotify",
+                                        "procs", "sysvipc")
         for libc in ("musl", "glibc")]
 
 

@@ -3,8 +3,12 @@
 ``ptracer`` (guest_images/src/ptracer.c) is a small tracer that checks syscall stops,
 GET_SYSCALL_INFO, PEEK/POKE, GETREGS/SETREGS, PEEKUSER, a suppressed signal-delivery-stop,
 PTRACE_EVENT_FORK with the new child's SIGSTOP, single-stepping (an exact instruction
-count), the SIGTRAP after execve and the ESRCH cases, one line each: it must print the same
-lines and exit the same way natively and under umlpy.
+count), the SIGTRAP after execve and the ESRCH cases; then /proc/PID/mem, PEEKSIGINFO,
+PTRACE_INTERRUPT of a tracee blocked in read, VFORK/VFORK_DONE, PTRACE_EVENT_EXIT (exit_group,
+a fatal signal), TracerPid, ATTACH and waitid, GET/SETSIGINFO, GET/SETFPREGS, GET/SETREGSET,
+POKETEXT, process_vm_readv/writev, DETACH with a signal, KILL, PTRACE_EVENT_EXEC, LISTEN and
+EXITKILL, one line each: it must print the same lines and exit the same way natively and
+under umlpy.
 """
 
 import os

@@ -67,3 +67,24 @@ CLONE_NAMESPACES = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC 
 
 #: sizeof(struct clone_args) of the first version (CLONE_ARGS_SIZE_VER0).
 CLONE_ARGS_SIZE_VER0 = 64
+CLONE_ARGS_SIZE_VER1 = 80          # + set_tid, set_tid_size
+CLONE_ARGS_SIZE_VER2 = 88          # + cgroup
+#: clone3-only flags (they do not fit clone's 32-bit word).
+CLONE_CLEAR_SIGHAND = 1 << 32
+CLONE_INTO_CGROUP = 1 << 33
+#: The flags clone(2) accepts (CLONE_LEGACY_FLAGS) and clone3 beyond them.
+CLONE_LEGACY_FLAGS = 0xFFFFFFFF & ~CSIGNAL
+CLONE3_FLAGS = CLONE_LEGACY_FLAGS | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP
+#: struct clone_args (linux/sched.h), 11 u64s.
+CLONE_ARGS_FIELDS = ("flags", "pidfd", "child_tid", "parent_tid", "exit_signal", "stack", "stack_size",
+                     "tls", "set_tid", "set_tid_size", "cgroup")
+#: The most pids set_tid may name (MAX_PID_NS_LEVEL); umlpy has one pid namespace.
+MAX_PID_NS_LEVEL = 32
+
+#: pidfd_open(2) flags (linux/pidfd.h): PIDFD_NONBLOCK is O_NONBLOCK.
+PIDFD_NONBLOCK = 0o4000
+#: pidfd_send_signal(2) scopes (Linux 6.9).
+PIDFD_SIGNAL_THREAD = 1
+PIDFD_SIGNAL_THREAD_GROUP = 2
+PIDFD_SIGNAL_PROCESS_GROUP = 4
+PIDFD_SIGNAL_SCOPES = PIDFD_SIGNAL_THREAD | PIDFD_SIGNAL_THREAD_GROUP | PIDFD_SIGNAL_PROCESS_GROUP

@@ -90,6 +90,9 @@ class Event(enum.IntEnum):
 
 globals().update({e.name: e for e in Event})
 
+#: struct ptrace_peeksiginfo_args.flags: the process's queue instead of the thread's.
+PTRACE_PEEKSIGINFO_SHARED = 1
+
 #: struct ptrace_syscall_info.op
 PTRACE_SYSCALL_INFO_NONE = 0
 PTRACE_SYSCALL_INFO_ENTRY = 1

@@ -29,8 +29,84 @@ from umlpy.fs.xattr import copy_up as xattr_copy_up
 from umlpy.fs.pipe import open_fifo
 from umlpy.fs.node import DEV_ROOT, Inode, Meta, dtype_of, now
 
-#: Most a single in-memory file may hold (guards the supervisor's memory).
-MAX_MEM_FILE = 1 << 31
+#: The largest size of an in-memory file (tmpfs's MAX_LFS_FILESIZE); only the blocks
+#: written take memory, so a write at a 5 GiB offset costs one block.
+MAX_MEM_FILE = (1 << 63) - 1
+#: Bytes per block of a file's contents (holes have none).
+_BLOCK = 1 << 20
+
+
+class SparseData:
+    """A file's bytes: blocks of up to _BLOCK bytes, absent where nothing was written and
+    no longer than what was written into them (holes and tails read as zeros, so a small
+    file holds only its bytes), and a logical size."""
+
+    __slots__ = ("blocks", "size")
+
+    def __init__(self, data=b""):
+        self.blocks = {}
+        self.size = 0
+        if data:
+            self.write(0, data)
+
+    def __len__(self):
+        return self.size
+
+    def read(self, off: int, n: int) -> bytes:
+        end = min(off + n, self.size)
+        if off >= end:
+            return b""
+        i, j = divmod(off, _BLOCK)
+        if j + (end - off) <= _BLOCK:                      # one block: the common case
+            blk = self.blocks.get(i)
+            if blk is not None and j + (end - off) <= len(blk):
+                return bytes(blk[j:j + end - off])
+        out = bytearray()
+        pos = off
+        while pos < end:
+            i, j = divmod(pos, _BLOCK)
+            k = min(_BLOCK - j, end - pos)
+            blk = self.blocks.get(i)
+            piece = b"" if blk is None else blk[j:j + k]
+            out += piece
+            if len(piece) < k:
+                out += bytes(k - len(piece))
+            pos += k
+        return bytes(out)
+
+    def write(self, off: int, data) -> None:
+        mv = memoryview(data).cast("B")
+        pos, done, n = off, 0, len(mv)
+        blocks = self.blocks
+        while done < n:
+            i, j = divmod(pos, _BLOCK)
+            k = min(_BLOCK - j, n - done)
+            blk = blocks.get(i)
+            if blk is None:
+                blk = blocks[i] = bytearray()
+            if len(blk) < j:
+                blk.extend(bytes(j - len(blk)))
+            blk[j:j + k] = mv[done:done + k]
+            pos += k
+            done += k
+        if off + n > self.size:
+            self.size = off + n
+
+    def truncate(self, size: int) -> None:
+        if size < self.size:
+            last = -(-size // _BLOCK)                       # blocks at or past it go
+            for i in [i for i in self.blocks if i >= last]:
+                del self.blocks[i]
+            if size % _BLOCK and (size // _BLOCK) in self.blocks:
+                del self.blocks[size // _BLOCK][size % _BLOCK:]
+        self.size = size
+
+    def allocated(self) -> int:
+        """Bytes held, in whole pages as tmpfs counts them (st_blocks)."""
+        return sum(-(-len(b) // 4096) * 4096 for b in self.blocks.values())
+
+    def __bytes__(self):
+        return self.read(0, self.size)
 
 
 class MemNode(Inode):
@@ -69,31 +145,31 @@ class MemFile(MemNode):
 
     def __init__(self, meta: Meta, data: bytes = b""):
         super().__init__(meta)
-        self.data = bytearray(data)
+        self.data = SparseData(data)
 
     def size(self):
-        return len(self.data)
+        return self.data.size
+
+    def stat(self):
+        s = self.meta.to_stat(self.data.size)
+        s.st_blocks = min(s.st_blocks, self.data.allocated() // 512)
+        return s
 
     def read_at(self, off, n):
-        return bytes(self.data[off:off + n])
+        return self.data.read(off, n)
 
     def write_at(self, off, data):
         end = off + len(data)
         if end > MAX_MEM_FILE:
             raise SyscallError(errno.EFBIG)
-        if off > len(self.data):
-            self.data.extend(bytes(off - len(self.data)))
-        self.data[off:end] = data
+        self.data.write(off, data)
         self.meta.touch(modify=True)
         return len(data)
 
     def truncate(self, size):
         if size > MAX_MEM_FILE:
             raise SyscallError(errno.EFBIG)
-        if size < len(self.data):
-            del self.data[size:]
-        else:
-            self.data.extend(bytes(size - len(self.data)))
+        self.data.truncate(size)
         self.meta.touch(modify=True)
 
     def open(self, flags, caller, path):

@@ -27,14 +27,24 @@ class ProcProvider(Protocol):
     """Process facts procfs asks the kernel for."""
 
     def pids(self) -> list[int]: ...
+    def tids(self, pid: int) -> list[int]: ...
+    def tgid_of(self, tid: int) -> int | None: ...
     def exe(self, pid: int) -> str | None: ...
     def cmdline(self, pid: int) -> bytes: ...
-    def status(self, pid: int) -> str: ...
+    def environ(self, pid: int) -> bytes: ...
+    def comm(self, pid: int, tid: int | None) -> bytes: ...
+    def status(self, pid: int, tid: int | None = None) -> str: ...
+    def stat(self, pid: int, tid: int | None = None) -> str: ...
+    def statm(self, pid: int) -> str: ...
+    def limits(self, pid: int) -> str: ...
+    def system(self) -> dict: ...    # /proc/stat, uptime, loadavg facts (see ProcFS._stat)
     def maps(self, pid: int) -> str: ...
     def fds(self, pid: int) -> dict[int, str]: ...
     def fd_file(self, pid: int, fd: int): ...          # -> File | None
     def cwd(self, pid: int) -> str: ...
     def hostname(self) -> str: ...
+    def owner(self, pid: int) -> tuple: ...              # (euid, egid) of the process
+    def open_mem(self, pid: int, flags: int, caller, path: bytes, node): ...   # -> File (/proc/PID/mem)
 
 
 class ProcNode(Inode):
@@ -60,6 +70,21 @@ class ProcFile(ProcNode):
         if (flags & os.O_ACCMODE) != os.O_RDONLY:
             raise SyscallError(errno.EACCES)
         return BytesFile(self, flags, path, self._content())
+
+
+class ProcMem(ProcNode):
+    """/proc/<pid>/mem: the process's memory at file offset = address (the provider's file)."""
+
+    def __init__(self, procfs, key, pid):
+        super().__init__(procfs, key, st.S_IFREG | 0o600)
+        self.pid = pid
+        self.meta.uid, self.meta.gid = procfs.provider.owner(pid)
+
+    def stat(self):
+        return self.meta.to_stat()
+
+    def open(self, flags, caller, path):
+        return self.procfs.provider.open_mem(self.pid, flags, caller, path, self)
 
 
 class ProcLink(ProcNode):
@@ -137,10 +162,19 @@ class ProcRoot(ProcDir):
     def lookup(self, name, caller):
         if name == b"self":
             return ProcLink(self.procfs, "self", lambda: str(caller.pid).encode())
+        if name == b"thread-self":
+            tid = getattr(caller, "tid", None) or caller.pid
+            return ProcLink(self.procfs, "thread-self", lambda: b"%d/task/%d" % (caller.pid, tid))
+        if name.isdigit() and name not in self._table():
+            # A thread's tid works as /proc/<tid> too (Linux lists only the leaders).
+            pid = self.procfs.provider.tgid_of(int(name))
+            if pid is not None:
+                return self.procfs.pid_dir(pid, int(name))
         return super().lookup(name, caller)
 
     def entries(self, caller):
-        return [(b"self", self.procfs.ino("self"), st.DT_LNK)] + super().entries(caller)
+        return [(b"self", self.procfs.ino("self"), st.DT_LNK),
+                (b"thread-self", self.procfs.ino("thread-self"), st.DT_LNK)] + super().entries(caller)
 
 
 def _enc(s):
@@ -156,6 +190,9 @@ _CPUINFO = (
     "cache size\t: 0 KB\nphysical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\n"
     "fpu\t\t: yes\nflags\t\t: fpu tsc cx8 cmov mmx fxsr sse sse2 syscall nx lm\n"
     "bogomips\t: 2000.00\naddress sizes\t: 46 bits physical, 48 bits virtual\n\n")
+
+
+_VERSION = "Linux version 6.1.0-umlpy (umlpy) #1 SMP umlpy\n"
 
 
 class ProcFS:
@@ -192,6 +229,10 @@ class ProcFS:
         t[b"mounts"] = self.file("mounts", lambda: self._mounts().encode())
         t[b"cpuinfo"] = self.file("cpuinfo", lambda: _CPUINFO.encode())
         t[b"meminfo"] = self.file("meminfo", self._meminfo)
+        t[b"stat"] = self.file("stat", self._stat)
+        t[b"uptime"] = self.file("uptime", self._uptime)
+        t[b"loadavg"] = self.file("loadavg", self._loadavg)
+        t[b"version"] = self.file("version", lambda: _VERSION.encode())
         t[b"filesystems"] = self.file("filesystems", lambda: _FILESYSTEMS.encode())
         t[b"sys"] = lambda: self.sys_dir()
         for name, make in self._extra.items():
@@ -200,10 +241,28 @@ class ProcFS:
 
     def _meminfo(self):
         kb = self.mem_total_kb
-        return ("MemTotal:       %8d kB\nMemFree:        %8d kB\nMemAvailable:   %8d kB\n"
-                "Buffers:               0 kB\nCached:                0 kB\n"
-                "SwapTotal:             0 kB\nSwapFree:              0 kB\n"
-                % (kb, kb // 2, kb // 2)).encode()
+        free = self.provider.system().get("free_kb", kb // 2)
+        rows = (("MemTotal", kb), ("MemFree", free), ("MemAvailable", free), ("Buffers", 0),
+                ("Cached", 0), ("SwapCached", 0), ("Active", kb - free), ("Inactive", 0),
+                ("SwapTotal", 0), ("SwapFree", 0), ("Dirty", 0), ("Shmem", 0), ("Slab", 0),
+                ("SReclaimable", 0), ("SUnreclaim", 0))
+        return "".join("%-15s %8d kB\n" % (name + ":", v) for name, v in rows).encode()
+
+    def _stat(self):
+        """/proc/stat: one virtual CPU; times in clock ticks (USER_HZ 100)."""
+        s = self.provider.system()
+        cpu = "%d 0 %d %d 0 0 0 0 0 0" % (s["user"], s["system"], s["idle"])
+        return ("cpu  %s\ncpu0 %s\nintr 0\nctxt %d\nbtime %d\nprocesses %d\nprocs_running %d\n"
+                "procs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n"
+                % (cpu, cpu, s["ctxt"], s["btime"], s["forks"], s["running"])).encode()
+
+    def _uptime(self):
+        s = self.provider.system()
+        return ("%.2f %.2f\n" % (s["uptime"], s["idle"] / 100)).encode()
+
+    def _loadavg(self):
+        s = self.provider.system()
+        return ("%.2f %.2f %.2f %d/%d %d\n" % (s["load"] + (s["running"], s["threads"], s["last_pid"]))).encode()
 
     def sys_dir(self):
         hostname = self.file("sys/kernel/hostname",
@@ -216,10 +275,12 @@ class ProcFS:
         sys_node = ProcDir(self, "sys", self.root, lambda: {b"kernel": kernel})
         return sys_node
 
-    def pid_dir(self, pid: int) -> ProcDir:
+    def pid_dir(self, pid: int, tid: int | None = None, parent=None) -> ProcDir:
+        """/proc/<pid>, or /proc/<pid>/task/<tid> when ``tid`` is given (the thread's view:
+        its own stat, status and comm; no task/ inside)."""
         p = self.provider
-        k = "%d/" % pid
-        d = ProcDir(self, k, self.root, lambda: table)
+        k = "%d/" % pid if tid is None else "%d/task/%d/" % (pid, tid)
+        d = ProcDir(self, k, parent or self.root, lambda: table)
         fd_dir = lambda: ProcDir(self, k + "fd", d, lambda: {  # noqa: E731
             str(fd).encode(): (lambda fd=fd: ProcFdLink(self, "%sfd/%d" % (k, fd), pid, fd))
             for fd in sorted(p.fds(pid))})
@@ -228,9 +289,18 @@ class ProcFS:
             b"cwd": lambda: ProcLink(self, k + "cwd", lambda: _enc(p.cwd(pid))),
             b"root": lambda: ProcLink(self, k + "root", lambda: b"/"),
             b"cmdline": self.file(k + "cmdline", lambda: p.cmdline(pid)),
-            b"status": self.file(k + "status", lambda: p.status(pid).encode()),
+            b"environ": self.file(k + "environ", lambda: p.environ(pid), 0o400),
+            b"comm": self.file(k + "comm", lambda: p.comm(pid, tid), 0o644),
+            b"stat": self.file(k + "stat", lambda: p.stat(pid, tid).encode()),
+            b"statm": self.file(k + "statm", lambda: p.statm(pid).encode()),
+            b"status": self.file(k + "status", lambda: p.status(pid, tid).encode()),
+            b"limits": self.file(k + "limits", lambda: p.limits(pid).encode()),
             b"maps": self.file(k + "maps", lambda: p.maps(pid).encode()),
+            b"mem": lambda: ProcMem(self, k + "mem", pid),
             b"mounts": self.file(k + "mounts", lambda: self._mounts().encode()),
             b"fd": fd_dir,
         }
+        if tid is None:
+            table[b"task"] = lambda: ProcDir(self, k + "task", d, lambda: {
+                str(x).encode(): (lambda x=x: self.pid_dir(pid, x, d)) for x in p.tids(pid)})
         return d

@@ -22,11 +22,17 @@ from umlpy.fs.file import PathFile
 from umlpy.fs import inotify
 from umlpy.fs.inotify import (IN_ATTRIB, IN_MODIFY, IN_OPEN, fsnotify, fsnotify_create, fsnotify_delete,
                               fsnotify_file, fsnotify_move)
+from umlpy.fs.bindfs import Bind, BindDir
 from umlpy.fs.locks import LockContext
 from umlpy.fs.memfs import MemDir, MemFile, new_overlay_root, new_tmpfs
 from umlpy.fs.node import DEV_DEVFS, DEV_HOSTROOT, DEV_PROC, DEV_ROOT, DEV_TMP
 from umlpy.fs.path import NAME_MAX, resolve
 from umlpy.fs.procfs import ProcFS, ProcNode
+
+#: Binds get devices (0, DEV_BIND_MINOR + i), in --bind order.
+DEV_BIND_MINOR = 0x40
+#: Who makes the directories a bind is mounted on.
+_ROOT_CALLER = perm.Caller()
 
 RENAME_NOREPLACE = 1
 RENAME_EXCHANGE = 2
@@ -48,14 +54,12 @@ class VFS:
     /dev/console and /dev/tty (None: ENXIO).  tty_host: the kernel's
     ``umlpy.fs.tty.JobHost`` (None: no ptys).  console_tty: the
     ``console.ConsoleTty`` when the console is a terminal.  random_bytes: n -> bytes for
-    /dev/[u]random.  binds: {guest_path: host_path} read-write (reserved:
-    not implemented yet, must be empty).
+    /dev/[u]random.  binds: [(host_dir, guest_path, read_only)] mounted over the guest's
+    tree (``umlpy.fs.bindfs``), in order.
     """
 
     def __init__(self, rootfs: str, proc, console=None, random_bytes=None, binds=None,
                  mem_total_kb: int = 1 << 20, tty_host=None, console_tty=None):
-        if binds:
-            raise NotImplementedError("read-write binds are not implemented yet")
         self.rootfs = os.fsencode(os.path.realpath(rootfs))
         if not os.path.isdir(self.rootfs):
             raise SyscallError(errno.ENOENT)
@@ -74,16 +78,45 @@ class VFS:
             self.mounts[b"/tmp"] = self.tmp
         for path, node in self.mounts.items():
             self.root.children[path[1:]] = node
-        self._mount_roots = {id(n) for n in self.mounts.values()} | {id(self.root)}
+        self.binds = []
+        for i, (host, guest, ro) in enumerate(binds or ()):
+            self._mount_bind(Bind(host, guest, ro, st.makedev(0, DEV_BIND_MINOR + i)))
+        self._mount_roots = ({id(n) for n in self.mounts.values()} | {id(self.root)}
+                             | {id(b.root) for b in self.binds})
         #: The machine's file-lock state that spans inodes (who waits for whom).
         self.locks = LockContext()
+
+    def _mount_bind(self, b):
+        """Mount bind ``b`` at its guest path: the directories on the way are the
+        overlay's (made in it when missing), the last name is replaced by the bind."""
+        comps = [c for c in b.guest.split(b"/") if c]
+        if comps[0] in (b"proc", b"dev"):
+            raise SyscallError(errno.EBUSY)
+        cur = self.root
+        for comp in comps[:-1]:
+            try:
+                nxt = cur.lookup(comp, None)
+            except SyscallError:
+                nxt = cur.new_dir(0o755, _ROOT_CALLER)
+                cur.create(comp, nxt, _ROOT_CALLER)
+            if not isinstance(nxt, MemDir):
+                raise SyscallError(errno.ENOTDIR)
+            cur = nxt
+        if not isinstance(cur, MemDir):
+            raise SyscallError(errno.ENOTDIR)
+        cur.children[comps[-1]] = b.root
+        cur.whiteouts.discard(comps[-1])
+        b.root.parent = cur
+        self.binds.append(b)
 
     # -- helpers -------------------------------------------------------
     def mounts_text(self) -> str:
         return ("/dev/root / overlay rw,relatime 0 0\n"
                 "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
                 "devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0\n"
-                + ("" if self.host_root else "tmpfs /tmp tmpfs rw,nosuid,nodev,relatime 0 0\n"))
+                + ("" if self.host_root else "tmpfs /tmp tmpfs rw,nosuid,nodev,relatime 0 0\n")
+                + "".join("%s %s hostfs %s,relatime 0 0\n" % (os.fsdecode(b.host), os.fsdecode(b.guest),
+                                                             "ro" if b.ro else "rw") for b in self.binds))
 
     def _root_of(self, caller):
         return caller.root if caller.root is not None else self.root
@@ -130,6 +163,9 @@ class VFS:
         return (base.rstrip(b"/") + b"/" + r.name) if r.name not in (b".", b"..") else base
 
     def _mutable_dir(self, d):
+        if isinstance(d, BindDir):
+            d.bind.writable()
+            return d
         if not isinstance(d, MemDir):
             raise SyscallError(errno.EACCES if isinstance(d, ProcNode) else errno.EROFS)
         return d
@@ -345,6 +381,10 @@ class VFS:
         perm.check(caller, np_.stat(), perm.W_OK | perm.X_OK)
         if src.is_dir() and src.contains(np_):
             raise SyscallError(errno.EINVAL)
+        if isinstance(op, BindDir):            # both in one bind (same dev): the host renames
+            op.rename_to(ro.name, np_, rn.name, bool(flags & RENAME_NOREPLACE))
+            fsnotify_move(op, ro.name, np_, rn.name, src)
+            return
         if dst is not None:
             if flags & RENAME_NOREPLACE:
                 raise SyscallError(errno.EEXIST)
@@ -374,6 +414,10 @@ class VFS:
             raise SyscallError(errno.EXDEV)
         perm.check(caller, np_.stat(), perm.W_OK | perm.X_OK)
         node = ro.node
+        if isinstance(np_, BindDir):
+            np_.link_from(node, r.name)
+            fsnotify_create(np_, r.name, node)
+            return
         if isinstance(node, hostfs.HostNode):
             node = self._mutable_dir(ro.parent).copy_up(ro.name, caller)
         if not hasattr(node, "meta") or not isinstance(ro.parent, MemDir):
@@ -486,16 +530,29 @@ class VFS:
         EACCES for anything but a regular file with an x bit the caller may
         use (root included).  The caller closes the file object."""
         r = self.resolve(caller, path, dirfd_file=dirfd_file)
-        node = r.node
+        return self._exec_node(caller, r.node), self._guest_path(caller, r)
+
+    def read_exec_file(self, caller, file):
+        """(bytes, guest path) of the executable an open file is (execveat AT_EMPTY_PATH),
+        with open_exec's checks; O_PATH descriptors count."""
+        node = file.inode
+        if node is None:
+            raise SyscallError(errno.EACCES)
+        f = self._exec_node(caller, node)
+        try:
+            return f.read(), file.path
+        finally:
+            f.close()
+
+    def _exec_node(self, caller, node):
         s = node.stat()
         if (s.st_mode & st.S_IFMT) != st.S_IFREG:
             raise SyscallError(errno.EACCES)
         perm.check(caller, s, perm.X_OK)
-        guest_path = self._guest_path(caller, r)
         if isinstance(node, hostfs.HostFile):
-            return os.fdopen(node.open_host_fd(), "rb"), guest_path
+            return os.fdopen(node.open_host_fd(), "rb")
         if isinstance(node, MemFile):
-            return io.BytesIO(bytes(node.data)), guest_path
+            return io.BytesIO(bytes(node.data))
         raise SyscallError(errno.EACCES)
 
 

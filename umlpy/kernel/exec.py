@@ -153,13 +153,21 @@ def do_execve(t, path: bytes, argv, envp, dirfd: int = -100, flags: int = 0):
     if flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW):
         raise SyscallError(errno.EINVAL)
     dirfd_file = None
-    if dirfd != -100 or (flags & AT_EMPTY_PATH and not path):
+    if dirfd == -100 and not path and flags & AT_EMPTY_PATH:
+        raise SyscallError(errno.EACCES)       # the current directory is no program
+    if dirfd != -100:
         dirfd_file = t.files.get(dirfd)
     if not path and not flags & AT_EMPTY_PATH:
         raise SyscallError(errno.ENOENT)
     if len(path) >= 4096:
         raise SyscallError(errno.ENAMETOOLONG)
-    data, guest_path = read_image(t, path, dirfd_file)
+    if not path:
+        # fexecve: the open file itself; the program's name is /dev/fd/N (AT_EXECFN, a
+        # script's argument), as bprm->filename is on Linux.
+        data, guest_path = k.vfs.read_exec_file(k.caller(t), dirfd_file)
+        path = b"/dev/fd/%d" % dirfd
+    else:
+        data, guest_path = read_image(t, path, dirfd_file)
     data, guest_path, argv = follow_scripts(t, data, guest_path, path, argv)
     try:
         img, interp = prepare_image(t, data, guest_path.decode(errors="replace"))
@@ -170,6 +178,7 @@ def do_execve(t, path: bytes, argv, envp, dirfd: int = -100, flags: int = 0):
     except GuestLoadError:
         raise SyscallError(errno.E2BIG) from None
     switch_image(t, mm, res, guest_path, argv, data)
+    t.group.environ = b"".join(e + b"\0" for e in envp)
     k.hooks.exec_done(t)
     if t.ptrace is not None:
         kptrace.exec_event(k, t, t.tid)

@@ -103,6 +103,7 @@ class Kernel:
         self.held: set = set()
         self.held_ready: set = set()
         self.vas = VasRegistry(self)          # first-class VASes and segments (kernel.vas)
+        self.ipc = None                       # kernel.ipc.IpcNamespace, made by the first IPC call
 
     # --- pids ----------------------------------------------------------------
     def alloc_pid(self) -> int:
@@ -116,9 +117,14 @@ class Kernel:
         self._next_pid = pid + 1
         return pid
 
-    def new_group(self, parent, creds, handlers, rlimits) -> ThreadGroup:
-        tgid = self.alloc_pid()
+    def last_pid(self) -> int:
+        """The pid given out last (/proc/loadavg)."""
+        return self._next_pid - 1
+
+    def new_group(self, parent, creds, handlers, rlimits, pid: int = 0) -> ThreadGroup:
+        tgid = pid or self.alloc_pid()
         g = ThreadGroup(tgid, parent, creds, handlers, rlimits)
+        g.start_ns = self.now_ns()
         self.groups[tgid] = g
         if parent is not None:
             parent.children.append(g)
@@ -230,6 +236,19 @@ class Kernel:
         if wb.deadline is not None:
             waits.append(self.add_timer(wb.deadline, wake))
         t.waits = waits
+
+    def unblock(self, t: Task):
+        """End ``t``'s wait without waking it for its call: every registration dropped,
+        its restart block cancelled, its call not run again; the caller decides what it
+        does next (kernel.ptrace stops it)."""
+        if t.state == TaskState.BLOCKED:
+            t.state = TaskState.RUNNABLE
+            self._drop_waits(t)
+            t.restart = False
+            rb = t.restart_block
+            if rb is not None:
+                t.restart_block = None
+                rb.cancel()
 
     def park(self, t: Task):
         """Stop ``t`` without re-running its call: only make_runnable ends it (vfork's parent)."""
@@ -649,9 +668,14 @@ class Kernel:
         g = group or t.group
         if g.zombie:
             return
-        g.group_exiting = True
-        g.exit_status = (code & 0x7F) if signaled else ((code & 0xFF) << 8)
+        if not g.group_exiting:          # the first exit's status stands (a later SIGKILL keeps it)
+            g.group_exiting = True
+            g.exit_status = (code & 0x7F) if signaled else ((code & 0xFF) << 8)
+        kill = signaled and code == sigs.SIGKILL
         for tt in list(g.tasks):
+            # Traced threads stop with PTRACE_EVENT_EXIT first (never for SIGKILL).
+            if tt.ptrace is not None and not kill and kptrace.exit_stop(self, tt):
+                continue
             self.exit_task(tt)
 
     def exit_task(self, t: Task, code: int | None = None):
@@ -698,6 +722,10 @@ class Kernel:
 
     def _group_dead(self, g: ThreadGroup):
         g.zombie = True
+        if self.ipc is not None:
+            self.ipc.process_exit(g)       # SEM_UNDO
+        if g.exitq is not None:
+            g.exitq.notify()               # pidfds: the process has exited
         if g.tty is not None:
             ttyjob.session_leader_exit(self, g)
         self.hooks.group_exit(g)
@@ -736,6 +764,8 @@ class Kernel:
 
     def _reap(self, g: ThreadGroup):
         g.reaped = True
+        if g.exitq is not None:
+            g.exitq.notify()               # pidfds: its pid is gone (POLLHUP)
         if g.parent is not None and g in g.parent.children:
             g.parent.children.remove(g)
         self.groups.pop(g.tgid, None)

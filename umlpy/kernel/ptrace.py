@@ -26,6 +26,7 @@ import errno
 
 from umlpy.abi import ptrace as P
 from umlpy.abi.signal import NSIG
+from umlpy.abi.sysargs import SysArgs
 from umlpy.errors import SyscallError
 
 from . import signals as sigs
@@ -36,6 +37,10 @@ SIGTRAP = 5
 CLD_TRAPPED, CLD_STOPPED, CLD_CONTINUED = 4, 5, 6
 CLONE_VFORK, CLONE_THREAD, CLONE_PTRACE, CLONE_UNTRACED = 0x4000, 0x10000, 0x2000, 0x800000
 _ENOSYS_RAX = (-errno.ENOSYS) & _M64
+#: -ERESTARTSYS and its kin (include/linux/errno.h): a call interrupted to stop is run again
+#: on the way back to user mode (arch_do_signal_or_restart) unless the tracer changed rax.
+ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND = 512, 513, 514
+_RESTARTS = {(-e) & _M64 for e in (ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND)}
 
 
 class StopAt(enum.Enum):
@@ -48,6 +53,7 @@ class StopAt(enum.Enum):
     SIGNAL = 4           # signal-delivery-stop
     GROUP = 5            # group-stop of a tracee (SIGSTOP & co, PTRACE_EVENT_STOP)
     JOB = 6              # job-control stop of an untraced task
+    VFORK = 7            # a traced vfork parent parked until its child execs or exits (BLOCKED)
 
 
 class Resume(enum.Enum):
@@ -69,7 +75,8 @@ class Tracee:
 
     __slots__ = ("tracer", "options", "seized", "resume", "stopped", "exit_code", "reported",
                  "siginfo", "eventmsg", "in_syscall", "emulated", "data", "event", "forced_tf",
-                 "sysinfo", "exit_args", "trap_stop", "listening", "dispatching", "notify")
+                 "sysinfo", "exit_args", "trap_stop", "listening", "dispatching", "notify", "vfork_child",
+                 "restart_call")
 
     def __init__(self, tracer, options=0, seized=False):
         self.tracer = tracer           # the tracing Task
@@ -87,11 +94,13 @@ class Tracee:
         self.event = None              # (event, msg) to stop for when the call ends
         self.forced_tf = False         # TF set by us for a single step
         self.sysinfo = (P.PTRACE_SYSCALL_INFO_NONE,)
-        self.exit_args = None          # (group, code) of an exit waiting behind PTRACE_EVENT_EXIT
+        self.exit_args = None          # (code,) of an exit waiting behind PTRACE_EVENT_EXIT (None: the group's)
         self.trap_stop = False         # PTRACE_INTERRUPT / a seized child's first stop
         self.listening = False
         self.dispatching = False       # Kernel.syscall runs the handler itself
         self.notify = False            # the group-stop ended while stopped: trap again (JOBCTL_TRAP_NOTIFY)
+        self.vfork_child = None        # the ThreadGroup a vfork of this tracee waits for
+        self.restart_call = False      # a call cut short by a stop runs again when it returns to user mode
 
 
 class TracerSide:
@@ -151,10 +160,9 @@ def detach(k, t, signo: int = 0):
             t.restart = True
         elif at is StopAt.EVENT and tr.exit_args is not None:
             t.stop = None
-            g, code = tr.exit_args
             if t.state is TaskState.STOPPED:
                 t.state = TaskState.RUNNABLE
-            _do_exit(k, t, g, code)
+            k.exit_task(t, tr.exit_args[0])
             return
         else:
             t.stop = None
@@ -270,6 +278,37 @@ def _run_call(k, t):
         if t.state is TaskState.RUNNABLE:
             ptrace_stop(k, t, StopAt.EVENT, SIGTRAP | ev << 8)
             return
+    _after_event(k, t)
+
+
+def _after_event(k, t):
+    """What follows a call's event stop (or the call, without one): a traced vfork's
+    wait for its child, then the syscall-exit stop."""
+    tr = t.ptrace
+    if tr is not None and tr.vfork_child is not None and t.state is TaskState.RUNNABLE:
+        if tr.vfork_child.vfork_parent is t:
+            k.park(t)                       # made runnable by the child's exec or exit
+            t.stop = StopAt.VFORK
+            return
+        _vfork_done(k, t)
+        return
+    _syscall_exit(k, t)
+
+
+def vfork_wait(k, t, child_group):
+    """vfork(2) by a tracee: its PTRACE_EVENT_VFORK stop comes first, then the wait for
+    the child (kernel/fork.c: ptrace_event_pid, then wait_for_vfork_done)."""
+    t.ptrace.vfork_child = child_group
+
+
+def _vfork_done(k, t):
+    tr = t.ptrace
+    child = tr.vfork_child
+    tr.vfork_child = None
+    if tr.options & P.PTRACE_O_TRACEVFORKDONE:
+        tr.eventmsg = child.tgid
+        ptrace_stop(k, t, StopAt.EVENT, SIGTRAP | P.PTRACE_EVENT_VFORK_DONE << 8)
+        return
     _syscall_exit(k, t)
 
 
@@ -351,11 +390,14 @@ def resume(k, t):
             _run_call(k, t)
         elif at is StopAt.EVENT:
             if tr.exit_args is not None:
-                g, code = tr.exit_args
+                code = tr.exit_args[0]
                 tr.exit_args = None
-                _do_exit(k, t, g, code)
+                k.exit_task(t, code)
                 return
-            _syscall_exit(k, t)
+            _after_event(k, t)
+        elif at is StopAt.VFORK:
+            if tr.vfork_child is not None:
+                _vfork_done(k, t)
         elif at is StopAt.SIGNAL:
             signo = tr.data
             tr.data = 0
@@ -369,6 +411,12 @@ def resume(k, t):
             code = SIGTRAP | P.PTRACE_EVENT_STOP << 8
             ptrace_stop(k, t, StopAt.GROUP, code, (SIGTRAP, code, 0, 0, 0))
             return
+        if t.state is TaskState.RUNNABLE and tr.restart_call:
+            tr.restart_call = False
+            regs = t.ctx.regs
+            if regs.orig_rax != _M64 and regs.rax in _RESTARTS:
+                regs.rax = regs.orig_rax      # back to the syscall instruction: the call runs again
+                regs.rip -= 2
     if t.state is TaskState.RUNNABLE:
         k.ret_to_user(t)
 
@@ -383,8 +431,34 @@ def interrupt(k, t):
         ptrace_stop(k, t, StopAt.GROUP, sig | P.PTRACE_EVENT_STOP << 8, (sig, 0, 0, 0, 0))
         return
     tr.trap_stop = True
+    if t.state is TaskState.BLOCKED and t.restart:
+        _cut_short(k, t)
+        return
     if t.stop is None:
         t.stop = StopAt.PENDING
+
+
+def _cut_short(k, t):
+    """A tracee blocked in a system call must stop now (PTRACE_INTERRUPT, a group exit):
+    the call ends with -ERESTARTSYS, as signal_wake_up makes it on Linux; the tracer
+    sees its syscall-exit stop (under PTRACE_SYSCALL), then the stop; the call runs
+    again when the tracee goes back to user mode (see :func:`resume`)."""
+    k.unblock(t)
+    regs = t.ctx.regs
+    regs.rax = (-ERESTARTSYS) & _M64
+    if k.tracing and t.in_syscall:
+        t.in_syscall = False
+        k.hooks.syscall_exit(t, regs.orig_rax, SysArgs.from_regs(regs), -ERESTARTSYS)
+    tr = t.ptrace
+    tr.in_syscall = False
+    tr.emulated = False
+    tr.restart_call = True
+    t.stop = None
+    _syscall_exit(k, t)
+    if t.state is TaskState.RUNNABLE and tr.trap_stop:
+        tr.trap_stop = False
+        code = SIGTRAP | P.PTRACE_EVENT_STOP << 8
+        ptrace_stop(k, t, StopAt.GROUP, code, (SIGTRAP, code, 0, 0, 0))
 
 
 def resume_tracee(k, t, how: Resume, data: int):
@@ -461,22 +535,30 @@ def exec_event(k, t, old_tid: int):
         k.send_signal(t, SIGTRAP)
 
 
-def exit_event(k, t, group: bool, code: int) -> bool:
-    """exit/exit_group of a tracee with PTRACE_O_TRACEEXIT: stop first (True), exit on resume."""
+def exit_stop(k, t, code=None) -> bool:
+    """A tracee with PTRACE_O_TRACEEXIT about to exit stops first with PTRACE_EVENT_EXIT
+    (True) and exits when resumed; ``code`` is a thread's own exit(2) code, None when
+    the whole group exits (exit_group, a fatal signal other than SIGKILL: every traced
+    thread stops, as do_exit's ptrace_event does for each)."""
     tr = t.ptrace
-    if tr is None or not tr.options & P.PTRACE_O_TRACEEXIT:
+    if tr is None or not tr.options & P.PTRACE_O_TRACEEXIT or tr.exit_args is not None:
         return False
-    status = (code & 0xFF) << 8
-    tr.exit_args = (group, code)
-    tr.event = (P.PTRACE_EVENT_EXIT, status)
+    if t.state is TaskState.DEAD:
+        return False
+    if t.state is TaskState.BLOCKED:
+        k.unblock(t)
+    elif t.state is TaskState.STOPPED:
+        t.state = TaskState.RUNNABLE
+    if t in k.runq:
+        k.runq.remove(t)
+    t.restart = False
+    tr.in_syscall = False
+    tr.event = None
+    tr.vfork_child = None
+    tr.exit_args = (code,)
+    tr.eventmsg = t.group.exit_status if code is None else (code & 0xFF) << 8
+    ptrace_stop(k, t, StopAt.EVENT, SIGTRAP | P.PTRACE_EVENT_EXIT << 8)
     return True
-
-
-def _do_exit(k, t, group, code):
-    if group:
-        k.exit_group(t, code)
-    else:
-        k.exit_task(t, code)
 
 
 # --- the tracer's wait ------------------------------------------------------------

@@ -109,7 +109,8 @@ class ThreadGroup:
     __slots__ = ("tgid", "parent", "children", "tasks", "creds", "handlers", "rlimits", "pgid", "sid",
                  "exe", "image", "cmdline", "zombie", "reaped", "exit_status", "exit_signal",
                  "group_exiting", "pending", "pending_info", "vfork_parent", "umask", "times", "ptrace",
-                 "jobctl", "spaces", "tty", "sigwaitq")
+                 "jobctl", "spaces", "tty", "sigwaitq",
+                 "environ", "start_ns", "nice", "sched", "exitq", "caps")
 
     def __init__(self, tgid: int, parent: "ThreadGroup | None", creds: Creds,
                  handlers: SignalHandlers, rlimits: dict):
@@ -144,6 +145,12 @@ class ThreadGroup:
         #: Notified whenever a signal becomes pending to the group or one of its threads
         #: (signalfd's readiness; see Kernel.send_signal).
         self.sigwaitq = Queue()
+        self.environ = b""          # the environment exec gave it (/proc/PID/environ)
+        self.start_ns = 0           # guest CLOCK_MONOTONIC when it was made (/proc/PID/stat)
+        self.nice = 0               # setpriority(PRIO_PROCESS)
+        self.sched = (0, 0)         # (policy, rt priority): sched_setscheduler
+        self.exitq = None           # a Queue notified at its exit and reaping, once a pidfd names it
+        self.caps = None            # (euid, (effective, permitted, inheritable)) after capset
 
     @property
     def leader(self) -> "Task | None":

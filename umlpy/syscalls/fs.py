@@ -691,26 +691,32 @@ def fchmod(t, a):
     return 0
 
 
+def _owner_id(v: int) -> int:
+    """A uid_t/gid_t argument of chown: 0..2**32-2, or -1 ((uid_t)-1: leave it)."""
+    return -1 if v == 0xFFFFFFFF else v
+
+
 def fchownat(t, a):
     path = _path(t, a.ptr(1))
-    t.kernel.vfs.chown(_caller(t), path, a.s32(2), a.s32(3), dirfd_file=_dirfd(t, a.dirfd(0), path),
-                       follow=not a.int(4) & AT_SYMLINK_NOFOLLOW)
+    t.kernel.vfs.chown(_caller(t), path, _owner_id(a.uint(2)), _owner_id(a.uint(3)),
+                       dirfd_file=_dirfd(t, a.dirfd(0), path), follow=not a.int(4) & AT_SYMLINK_NOFOLLOW)
     return 0
 
 
 def chown(t, a):
-    t.kernel.vfs.chown(_caller(t), _path(t, a.ptr(0)), a.s32(1), a.s32(2))
+    t.kernel.vfs.chown(_caller(t), _path(t, a.ptr(0)), _owner_id(a.uint(1)), _owner_id(a.uint(2)))
     return 0
 
 
 def lchown(t, a):
-    t.kernel.vfs.chown(_caller(t), _path(t, a.ptr(0)), a.s32(1), a.s32(2), follow=False)
+    t.kernel.vfs.chown(_caller(t), _path(t, a.ptr(0)), _owner_id(a.uint(1)), _owner_id(a.uint(2)),
+                       follow=False)
     return 0
 
 
 def fchown(t, a):
     f = t.files.get(a.fd(0))
-    t.kernel.vfs.chown(_caller(t), f.path, a.s32(1), a.s32(2))
+    t.kernel.vfs.chown(_caller(t), f.path, _owner_id(a.uint(1)), _owner_id(a.uint(2)))
     return 0
 
 

@@ -8,14 +8,18 @@ they have set the registers themselves (execve, exit).
 import errno
 import struct
 
+from umlpy.abi.wait import P_PIDFD
 from umlpy.abi.wait import (WCONTINUED, WEXITED, WNOHANG, WNOWAIT, WSTOPPED, WUNTRACED,
                              __WALL as _WALL, __WCLONE as _WCLONE, __WNOTHREAD as _WNOTHREAD)
 
+from umlpy.abi.clone import (CLONE3_FLAGS, CLONE_ARGS_FIELDS, CLONE_ARGS_SIZE_VER0, CLONE_ARGS_SIZE_VER2,
+                             CLONE_INTO_CGROUP, CLONE_PARENT, CLONE_THREAD, CSIGNAL, MAX_PID_NS_LEVEL)
 from umlpy.abi.rseq import ID_NOCHANGE, RSEQ_FLAG_UNREGISTER, RSEQ_SIZE
 from umlpy.errors import SyscallError
 from umlpy.kernel import exec as kexec
 from umlpy.kernel import fork as kfork
 from umlpy.kernel import ptrace as kptrace
+from umlpy.kernel.pidfd import pidfd_group
 from umlpy.kernel.restart import REGS_SET
 from umlpy.kernel.task import RLIM_INFINITY, Rlimit
 
@@ -206,14 +210,13 @@ def setsid(t, a):
 
 def exit(t, a):
     """Exit implements exit(2): ends the calling thread only."""
-    if t.ptrace is None or not kptrace.exit_event(t.kernel, t, False, a.int(0) & 0xFF):
+    if t.ptrace is None or not kptrace.exit_stop(t.kernel, t, a.int(0) & 0xFF):
         t.kernel.exit_task(t, a.int(0) & 0xFF)
     return REGS_SET
 
 
 def exit_group(t, a):
-    if t.ptrace is None or not kptrace.exit_event(t.kernel, t, True, a.int(0) & 0xFF):
-        t.kernel.exit_group(t, a.int(0) & 0xFF)
+    t.kernel.exit_group(t, a.int(0) & 0xFF)     # a traced thread stops first (PTRACE_EVENT_EXIT)
     return REGS_SET
 
 
@@ -382,8 +385,16 @@ def getrusage(t, a):
     return 0
 
 
+def _affinity_task(t, pid: int):
+    if pid < 0:
+        raise E(errno.ESRCH)
+    if pid and pid not in t.kernel.tasks:
+        raise E(errno.ESRCH)
+
+
 def sched_getaffinity(t, a):
     size = a.uint(1)
+    _affinity_task(t, a.int(0))
     if size < 8 or size % 8:
         raise E(errno.EINVAL)
     t.mm.write(a.ptr(2), struct.pack("<Q", 1))   # one virtual CPU
@@ -392,6 +403,7 @@ def sched_getaffinity(t, a):
 
 def sched_setaffinity(t, a):
     size = a.uint(1)
+    _affinity_task(t, a.int(0))
     if size == 0:
         raise E(errno.EINVAL)
     mask = t.mm.read(a.ptr(2), min(size, 128))
@@ -449,8 +461,51 @@ def clone(t, a):
     return kfork.do_clone(t, a.u64(0), a.ptr(1), a.ptr(2), a.ptr(3), a.ptr(4))
 
 
+_CLONE_ARGS = struct.Struct("<11Q")
+
+
 def clone3(t, a):
-    raise E(errno.ENOSYS)     # libcs fall back to clone
+    """Clone3 implements clone3(2): struct clone_args of any size Linux accepts (64, 80 or
+    88 bytes, or more with zeros past what it knows), the exit signal apart from the flags,
+    a stack given as base and size, CLONE_PIDFD's fd at ``pidfd``, CLONE_CLEAR_SIGHAND;
+    set_tid (one pid namespace: one pid) needs root; CLONE_INTO_CGROUP has no cgroupfs
+    directory to name (EBADF)."""
+    ptr, size = a.ptr(0), a.ulong(1)
+    if size < CLONE_ARGS_SIZE_VER0:
+        raise E(errno.EINVAL)
+    if size > 4096:
+        raise E(errno.E2BIG)
+    raw = t.mm.read(ptr, size)
+    if size > CLONE_ARGS_SIZE_VER2 and any(raw[CLONE_ARGS_SIZE_VER2:]):
+        raise E(errno.E2BIG)
+    ca = dict(zip(CLONE_ARGS_FIELDS, _CLONE_ARGS.unpack(raw[:88].ljust(88, b"\0"))))
+    flags, exit_signal = ca["flags"], ca["exit_signal"]
+    if flags & ~CLONE3_FLAGS or exit_signal & ~CSIGNAL or exit_signal > 64:
+        raise E(errno.EINVAL)
+    if (ca["set_tid"] == 0) != (ca["set_tid_size"] == 0) or ca["set_tid_size"] > MAX_PID_NS_LEVEL:
+        raise E(errno.EINVAL)
+    if flags & (CLONE_THREAD | CLONE_PARENT) and exit_signal:
+        raise E(errno.EINVAL)
+    stack, stack_size = ca["stack"], ca["stack_size"]
+    if (stack == 0) != (stack_size == 0):
+        raise E(errno.EINVAL)
+    set_tid = 0
+    if ca["set_tid_size"]:
+        if ca["set_tid_size"] > 1:               # deeper than our one pid namespace
+            raise E(errno.EINVAL)
+        set_tid = struct.unpack("<i", t.mm.read(ca["set_tid"], 4))[0]
+        if set_tid <= 0:
+            raise E(errno.EINVAL)
+        if t.creds.euid != 0:
+            raise E(errno.EPERM)
+    if flags & CLONE_INTO_CGROUP:
+        if ca["cgroup"] > 0x7FFFFFFF:
+            raise E(errno.EINVAL)
+        t.files.get(ca["cgroup"])                # EBADF when not open
+        raise E(errno.EBADF)                     # open, but not a cgroup2 directory
+    return kfork.do_clone(t, (flags & ~CSIGNAL) | exit_signal, stack + stack_size if stack else 0,
+                          ca["parent_tid"], ca["child_tid"], ca["tls"], pidfd_ptr=ca["pidfd"],
+                          set_tid=set_tid)
 
 
 def fork(t, a):
@@ -506,11 +561,18 @@ def wait4(t, a):
 def waitid(t, a):
     idtype, id_, infop, options = a.int(0), a.int(1), a.ptr(2), a.int(3)
     pid = {0: -1, 1: id_, 2: -id_ if id_ else 0}.get(idtype)   # P_ALL, P_PID, P_PGID
+    if idtype == P_PIDFD:
+        g, f = pidfd_group(t, id_)
+        pid = g.tgid
+        if f.nonblocking:
+            options |= WNOHANG                 # and EAGAIN below when nothing is ready
     if pid is None:
         raise E(errno.EINVAL)
     if not options & (WEXITED | WSTOPPED | WCONTINUED):
         raise E(errno.EINVAL)
     res = t.kernel.wait4(t, pid, options)
+    if res is None and idtype == P_PIDFD and f.nonblocking:
+        raise E(errno.EAGAIN)
     if infop:
         if res is None:
             t.mm.write(infop, bytes(128))
@@ -544,7 +606,8 @@ FAMILY = [
     supported("sched_yield", sched_yield), supported("getcpu", getcpu), supported("sysinfo", sysinfo),
     partial("personality", personality, "accepts and ignores"),
     partial("prctl", prctl, "PR_SET_NAME/PR_GET_NAME; a few accepted and ignored"),
-    partial("clone", clone, "no namespaces, no CLONE_PTRACE"), partial("clone3", clone3, "ENOSYS: libcs fall back to clone"),
+    partial("clone", clone, "no namespaces, no CLONE_PTRACE"),
+    partial("clone3", clone3, "no namespaces; CLONE_INTO_CGROUP is EBADF (no cgroupfs)"),
     supported("fork", fork), supported("vfork", vfork),
     supported("execve", execve), supported("execveat", execveat),
     partial("wait4", wait4, "rusage is zeroed"),

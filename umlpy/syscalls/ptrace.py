@@ -13,6 +13,7 @@ import struct
 
 from umlpy.abi import extensions as X
 from umlpy.abi import ptrace as P
+from umlpy.abi.signal import SiCode
 from umlpy.abi.regs import REG_OFFSET, USER_REGS_FIELDS, USER_REGS_SIZE
 from umlpy.errors import SyscallError
 from umlpy.kernel import aspace
@@ -33,6 +34,7 @@ _FS_BASE, _GS_BASE, _EFLAGS = (USER_REGS_FIELDS.index(n) for n in ("fs_base", "g
 TASK_SIZE_MAX = (1 << 47) - 4096
 IOV_MAX = 1024
 SIGINFO_SIZE = 128
+SI_KERNEL = int(SiCode.SI_KERNEL)
 _RESUME = {P.PTRACE_CONT: kptrace.Resume.CONT, P.PTRACE_SYSCALL: kptrace.Resume.SYSCALL,
            P.PTRACE_SYSEMU: kptrace.Resume.SYSEMU, P.PTRACE_SINGLESTEP: kptrace.Resume.SINGLESTEP,
            P.PTRACE_SYSEMU_SINGLESTEP: kptrace.Resume.SYSEMU_SINGLESTEP}
@@ -68,7 +70,7 @@ def _attach(t, pid: int, req: int, addr: int, data: int) -> int:
         kptrace.interrupt(k, target)           # already stopped: a traced stop at once
         target.ptrace.exit_code = sigs.SIGSTOP
     else:
-        k.send_signal(target, sigs.SIGSTOP)
+        k.send_signal(target, sigs.SIGSTOP, (sigs.SIGSTOP, SI_KERNEL, 0, 0, 0))   # SEND_SIG_PRIV
     return 0
 
 
@@ -284,6 +286,8 @@ def ptrace(t, a):
         pid_, status = struct.unpack_from("<i4xi", raw, 16)
         tr.siginfo = (signo, code, addr_or_pid, pid_, status)
         return 0
+    if req == P.PTRACE_PEEKSIGINFO:
+        return _peeksiginfo(t, target, addr, data)
     if req == P.PTRACE_SETOPTIONS:
         if data & ~P.PTRACE_O_MASK:
             raise E(errno.EINVAL)
@@ -323,6 +327,26 @@ def ptrace(t, a):
         aspace.switch_mm(target, mm_of_fd(t, a.fd(3)))
         return 0
     raise E(errno.EIO)
+
+
+def _peeksiginfo(t, target, args_ptr: int, buf: int) -> int:
+    """PTRACE_PEEKSIGINFO: copy ``nr`` pending siginfos from position ``off`` of the
+    tracee's queue (its own, or its process's with PTRACE_PEEKSIGINFO_SHARED), in the
+    order they were queued; the number copied."""
+    off, flags, nr = struct.unpack("<QIi", t.mm.read(args_ptr, 16))
+    if flags & ~P.PTRACE_PEEKSIGINFO_SHARED or nr < 0:
+        raise E(errno.EINVAL)
+    if flags & P.PTRACE_PEEKSIGINFO_SHARED:
+        pending, infos = target.group.pending, target.group.pending_info
+    else:
+        pending, infos = target.pending, target.pending_info
+    queue = [info for signo, info in infos.items() if pending & sigs.bit(signo)]
+    k = t.kernel
+    done = 0
+    for info in queue[off:off + nr]:
+        t.mm.write(buf + done * SIGINFO_SIZE, pack_siginfo(*info, sigs.sender_uid(k, target, info[0], info)))
+        done += 1
+    return done
 
 
 def _arch_prctl(t, target, value_ptr: int, code: int) -> int:
@@ -412,7 +436,7 @@ def process_vm_writev(t, a):
 
 FAMILY = [
     partial("ptrace", ptrace, "x86-64 tracees; no hardware debug registers (their offsets read 0 "
-            "and writes are ignored), no PEEKSIGINFO, PTRACE_LDT is EIO"),
+            "and writes are ignored)"),
     partial("process_vm_readv", process_vm_readv, "partial transfers stop at the first bad remote iovec"),
     partial("process_vm_writev", process_vm_writev, "partial transfers stop at the first bad remote iovec"),
 ]

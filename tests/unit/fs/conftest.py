@@ -24,8 +24,40 @@ class FakeProc:
     def cmdline(self, pid):
         return b"prog\0-v\0"
 
-    def status(self, pid):
-        return "Name:\tprog\nPid:\t%d\n" % pid
+    def tids(self, pid):
+        return [pid]
+
+    def tgid_of(self, tid):
+        return tid if tid in (1, 7) else None
+
+    def environ(self, pid):
+        return b"HOME=/\0"
+
+    def comm(self, pid, tid=None):
+        return b"prog\n"
+
+    def status(self, pid, tid=None):
+        return "Name:\tprog\nPid:\t%d\n" % (tid or pid)
+
+    def stat(self, pid, tid=None):
+        return "%d (prog) S 0\n" % (tid or pid)
+
+    def statm(self, pid):
+        return "1 1 0 0 0 1 0\n"
+
+    def limits(self, pid):
+        return "Limit\n"
+
+    def system(self):
+        return {"uptime": 2.5, "user": 10, "system": 0, "idle": 240, "ctxt": 0, "btime": 946684800,
+                "forks": 7, "running": 1, "threads": 2, "last_pid": 7, "load": (0.0, 0.0, 0.0),
+                "free_kb": 1000}
+
+    def owner(self, pid):
+        return (0, 0) if pid == 1 else (1000, 1000)
+
+    def open_mem(self, pid, flags, caller, path, node):
+        raise SyscallError(errno.EACCES)
 
     def maps(self, pid):
         return "00400000-00401000 r-xp 00000000 00:20 5 /bin/prog\n"

@@ -65,3 +65,24 @@ def test_register_proc_entry(vfs, root):
     from umlpy.fs.procfs import ProcFile
     vfs.procfs.register(b"mm", lambda pfs: ProcFile(pfs, "mm", lambda: b"", 0o666))
     assert vfs.stat(root, b"/proc/mm").st_mode & 0o777 == 0o666
+
+
+def test_proc_task_dirs_and_system_files(vfs, root, err):
+    task = vfs.open(root, b"/proc/7/task", os.O_RDONLY).getdents64(4096)
+    assert b"7\0" in task
+    assert vfs.open(root, b"/proc/7/task/7/stat", 0).read(100) == b"7 (prog) S 0\n"
+    assert vfs.open(root, b"/proc/7/task/7/status", 0).read(100) == b"Name:\tprog\nPid:\t7\n"
+    assert err(vfs.stat, root, b"/proc/7/task/7/task") == errno.ENOENT     # no task/ in a thread's dir
+    assert vfs.open(root, b"/proc/7/statm", 0).read(100) == b"1 1 0 0 0 1 0\n"
+    assert vfs.open(root, b"/proc/7/environ", 0).read(100) == b"HOME=/\0"
+    assert vfs.open(root, b"/proc/7/comm", 0).read(100) == b"prog\n"
+    assert vfs.readlink(root, b"/proc/thread-self") == b"1/task/1"
+    assert vfs.open(root, b"/proc/uptime", 0).read(100) == b"2.50 2.40\n"
+    assert vfs.open(root, b"/proc/loadavg", 0).read(100) == b"0.00 0.00 0.00 1/2 7\n"
+    stat = vfs.open(root, b"/proc/stat", 0).read(1000).decode().splitlines()
+    assert stat[0] == "cpu  10 0 0 240 0 0 0 0 0 0" and "btime 946684800" in stat and "processes 7" in stat
+    assert b"MemFree:            1000 kB\n" in vfs.open(root, b"/proc/meminfo", 0).read(2000)
+    # /proc/PID/mem belongs to the process's owner, mode 0600; opening it is the provider's call.
+    s = vfs.stat(root, b"/proc/7/mem")
+    assert (s.st_mode & 0o7777, s.st_uid) == (0o600, 1000)
+    assert err(vfs.open, root, b"/proc/7/mem", os.O_RDONLY) == errno.EACCES
