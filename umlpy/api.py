@@ -215,7 +215,7 @@ class Machine:
 
     def __init__(self, *, rootfs=None, platform="auto", memory=DEFAULT_MEMORY, console=None,
                  tracer=None, clock=None, random_bytes=None, hostname=b"umlpy", pin_cpu=None,
-                 vas_store=None):
+                 vas_store=None, net="loopback"):
         if memory < 16 * PAGE_SIZE or memory % PAGE_SIZE:
             raise UmlpyError("--memory must be a multiple of 4096 and at least 64 KiB")
         #: Which of the host's fds 0-2 were closed when umlpy started: the guest's are too.
@@ -264,6 +264,9 @@ class Machine:
                              table=default_table(), hostname=hostname, memory_limit=memory,
                              clock=clock, random_bytes=random_bytes, tracer=tracer)
         install_proc_mm(self.kernel)
+        if net not in ("loopback", "none"):
+            raise UmlpyError("--net %s: loopback or none" % net)
+        self.kernel.net_mode = net
         if vas_store is not None:
             self.kernel.vas.open_store(vas_store)
         self.kernel.hooks.attach(self.kernel)
@@ -406,7 +409,7 @@ class Machine:
 def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, stdin=None,
         capture=True, tracer=None, clock=None, random_bytes=None, pin_cpu=None,
         deterministic=False, trace=None, clean_env=None, cwd=None, gdb=None,
-        vas_store=None) -> RunResult:
+        vas_store=None, net="loopback") -> RunResult:
     """Run ``argv`` as the guest's first process and return how it ended.
 
     Without ``rootfs``, ``argv[0]`` is a host program, run as strace runs it:
@@ -425,6 +428,8 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
     before the first instruction, wait for gdb's remote protocol on
     localhost:``gdb`` and let gdb debug the first process (``umlpy.gdbstub``).
     ``vas_store``: a directory that keeps VAS segments across runs (``--vas-store``).
+    ``net``: what inet sockets reach (``--net``): ``loopback``, the guest's own private
+    127.0.0.1/::1 (default), or ``none`` (EAFNOSUPPORT).
     """
     if not argv:
         raise UmlpyError("nothing to run")
@@ -434,7 +439,7 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
         return run_traced(argv, trace, rootfs=rootfs, platform=platform, env=env, memory=memory,
                           stdin=stdin, capture=capture, clock=clock, random_bytes=random_bytes,
                           pin_cpu=pin_cpu, deterministic=deterministic, clean_env=clean_env, cwd=cwd,
-                          vas_store=vas_store)
+                          vas_store=vas_store, net=net)
     if gdb is not None:
         from umlpy.gdbstub.server import GdbStub
         tracer = GdbStub(gdb)
@@ -460,7 +465,7 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
         console = (ConsoleIO(input=stdin) if stdin is not None else ConsoleIO(read_fd=0),
                    ConsoleIO(write_fd=1), ConsoleIO(write_fd=2))
     with Machine(rootfs=rootfs, platform=platform, memory=memory, console=console, tracer=tracer,
-                 clock=clock, random_bytes=random_bytes, pin_cpu=pin_cpu, vas_store=vas_store) as m:
+                 clock=clock, random_bytes=random_bytes, pin_cpu=pin_cpu, vas_store=vas_store, net=net) as m:
         m.start(program, list(argv), envp, host_program=host_program, cwd=cwd)
         status = m.run()
         return RunResult(status, bytes(out), bytes(err), m.kernel)

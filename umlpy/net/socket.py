@@ -219,6 +219,8 @@ class Socket(File):
                 peer.error = errno.ECONNRESET
             peer.peer_gone = True
             peer.shut_rd = True
+            if self.family.name == "unix":
+                peer.shut_wr = True       # unix_release_sock: the peer's sk_shutdown = SHUTDOWN_MASK
             peer.waitq.notify(_HANGUP)
         while self.rx:
             self.rx.popleft().drop()

@@ -75,6 +75,13 @@ class UnixFamily:
     # -- binding -------------------------------------------------------------------------
     def bind(self, sock, addr, caller):
         if sock.local is not None:
+            if addr is not None and addr[0] == PATH:
+                try:
+                    self.vfs.resolve(caller, addr[1], follow=False)
+                    raise SyscallError(errno.EADDRINUSE)     # unix_bind_bsd makes the node first
+                except SyscallError as e:
+                    if e.errno == errno.EADDRINUSE:
+                        raise
             raise SyscallError(errno.EINVAL)
         if addr is None:
             self.autobind(sock)
@@ -140,7 +147,9 @@ class UnixFamily:
         if s.state == CLOSED:
             raise SyscallError(errno.ECONNREFUSED)
         if s.type != stype:
-            raise SyscallError(errno.EPROTOTYPE)
+            # A path finds the socket and then checks its type; the abstract namespace
+            # is searched by name and type together (unix_find_socket_byname).
+            raise SyscallError(errno.EPROTOTYPE if kind == PATH else errno.ECONNREFUSED)
         return s
 
     # -- connections ---------------------------------------------------------------------

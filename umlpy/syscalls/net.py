@@ -638,7 +638,7 @@ def _recvmsg_one(t, s, hdr_ptr, flags):
     r = _recv(t, s, n, flags, lambda data, off: _scatter(t, vec, data, off))
     if not isinstance(r, Received):
         return r
-    mflags = r.flags
+    mflags = r.flags | (flags & MSG_CMSG_CLOEXEC)
     ctl = _Control(t, control, controllen)
     try:
         if s.passcred and s.family.name == "unix":
@@ -746,9 +746,9 @@ def _opt_table(s, level):
                 103: "udp_segment", 104: "udp_gro"} if s.type == SOCK_DGRAM else errno.ENOPROTOOPT
     if level == SOL_IP:
         return _IP_INT
-    if level == SOL_IPV6:
-        return _IPV6_INT if s.family.family == AF_INET6 else errno.ENOPROTOOPT
-    return errno.ENOPROTOOPT
+    if level == SOL_IPV6 and s.family.family == AF_INET6:
+        return _IPV6_INT
+    return errno.EOPNOTSUPP
 
 
 def _timeo(raw):
@@ -888,9 +888,7 @@ def getsockopt(t, a):
         elif name == SO.SO_LINGER:
             raw = LINGER.pack(*s.linger)
         elif name == SO.SO_PEERCRED:
-            if s.family.name != "unix":
-                raise E(errno.ENODATA)
-            pc = s.peer_cred
+            pc = s.peer_cred if s.family.name == "unix" else None
             raw = UCRED.pack(*pc) if pc else UCRED.pack(0, 0xFFFFFFFF, 0xFFFFFFFF)
         elif name == SO.SO_PEERNAME:
             try:
