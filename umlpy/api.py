@@ -230,7 +230,7 @@ class Machine:
 
     def __init__(self, *, rootfs=None, platform="auto", memory=DEFAULT_MEMORY, console=None,
                  tracer=None, clock=None, random_bytes=None, hostname=b"umlpy", pin_cpu=None,
-                 vas_store=None, binds=()):
+                 vas_store=None, binds=(), net="loopback"):
         if memory < 16 * PAGE_SIZE or memory % PAGE_SIZE:
             raise UmlpyError("--memory must be a multiple of 4096 and at least 64 KiB")
         #: Which of the host's fds 0-2 were closed when umlpy started: the guest's are too.
@@ -287,6 +287,9 @@ class Machine:
                              table=default_table(), hostname=hostname, memory_limit=memory,
                              clock=clock, random_bytes=random_bytes, tracer=tracer)
         install_proc_mm(self.kernel)
+        if net not in ("loopback", "none"):
+            raise UmlpyError("--net %s: loopback or none" % net)
+        self.kernel.net_mode = net
         if vas_store is not None:
             self.kernel.vas.open_store(vas_store)
         self.kernel.hooks.attach(self.kernel)
@@ -430,7 +433,7 @@ class Machine:
 def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, stdin=None,
         capture=True, tracer=None, clock=None, random_bytes=None, pin_cpu=None,
         deterministic=False, trace=None, clean_env=None, cwd=None, gdb=None,
-        vas_store=None, binds=()) -> RunResult:
+        vas_store=None, binds=(), net="loopback") -> RunResult:
     """Run ``argv`` as the guest's first process and return how it ended.
 
     Without ``rootfs``, ``argv[0]`` is a host program, run as strace runs it:
@@ -451,6 +454,8 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
     ``vas_store``: a directory that keeps VAS segments across runs (``--vas-store``).
     ``binds``: ``HOST:GUEST[:ro|rw]`` strings (``--bind``): host directories the guest sees
     at GUEST and may change (read-write unless ``:ro``), the only way it changes host files.
+    ``net``: what inet sockets reach (``--net``): ``loopback``, the guest's own private
+    127.0.0.1/::1 (default), or ``none`` (EAFNOSUPPORT).
     """
     if not argv:
         raise UmlpyError("nothing to run")
@@ -460,7 +465,7 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
         return run_traced(argv, trace, rootfs=rootfs, platform=platform, env=env, memory=memory,
                           stdin=stdin, capture=capture, clock=clock, random_bytes=random_bytes,
                           pin_cpu=pin_cpu, deterministic=deterministic, clean_env=clean_env, cwd=cwd,
-                          vas_store=vas_store, binds=binds)
+                          vas_store=vas_store, binds=binds, net=net)
     if gdb is not None:
         from umlpy.gdbstub.server import GdbStub
         tracer = GdbStub(gdb)
@@ -487,7 +492,7 @@ def run(argv, *, rootfs=None, platform="auto", env=None, memory=DEFAULT_MEMORY, 
                    ConsoleIO(write_fd=1), ConsoleIO(write_fd=2))
     with Machine(rootfs=rootfs, platform=platform, memory=memory, console=console, tracer=tracer,
                  clock=clock, random_bytes=random_bytes, pin_cpu=pin_cpu, vas_store=vas_store,
-                 binds=binds) as m:
+                 binds=binds, net=net) as m:
         m.start(program, list(argv), envp, host_program=host_program, cwd=cwd)
         status = m.run()
         return RunResult(status, bytes(out), bytes(err), m.kernel)

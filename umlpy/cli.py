@@ -54,6 +54,8 @@ def _machine_options(p):
     p.add_argument("--clean-env", action="store_true",
                    help="give a host program the minimal environment (PATH, HOME, TERM) instead of "
                         "yours (always so with --deterministic and --rootfs)")
+    p.add_argument("--net", choices=("loopback", "none"), default="loopback",
+                   help="inet sockets: the guest's own private loopback (default), or none (EAFNOSUPPORT)")
     p.add_argument("--vas-store", metavar="DIR",
                    help="keep VAS segments (their contents and attributes) in DIR across runs")
     p.add_argument("--bind", action="append", default=[], metavar="HOST:GUEST[:ro|rw]",
@@ -132,7 +134,7 @@ def cmd_run(ns) -> int:
         argv = [ns.program] + ns.args
     res = api.run(argv, rootfs=rootfs, platform=ns.platform, env=env, memory=ns.memory, capture=False,
                   deterministic=ns.deterministic, clean_env=ns.clean_env, gdb=ns.gdb,
-                  vas_store=ns.vas_store, binds=ns.bind)
+                  vas_store=ns.vas_store, binds=ns.bind, net=ns.net)
     return res.exit_code
 
 
@@ -160,7 +162,7 @@ def cmd_trace(ns) -> int:
         raise UmlpyError("%s: %s" % (ns.output, e.strerror)) from None
     res = api.run([ns.program] + args, rootfs=ns.rootfs, platform=ns.platform, env=dict(ns.env),
                   memory=ns.memory, capture=False, tracer=tracer, deterministic=ns.deterministic,
-                  clean_env=ns.clean_env, vas_store=ns.vas_store, binds=ns.bind)
+                  clean_env=ns.clean_env, vas_store=ns.vas_store, binds=ns.bind, net=ns.net)
     return res.exit_code
 
 

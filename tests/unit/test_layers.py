@@ -25,16 +25,18 @@ ALLOWED = {
     "mm": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform.base", "umlpy.platform.physmem", "umlpy.mm"),
     # fs sits above mm (DESIGN.md): a mapped file hands mm its page cache, a SharedObject.
     "fs": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.mm.shared", "umlpy.fs"),
+    # Sockets are files (fs); the syscalls above make them.
+    "net": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.fs", "umlpy.net"),
     # The loader calls methods of the MM it is given; it never imports mm.
     "loader": ("umlpy.abi", "umlpy.errors", "umlpy.loader"),
     "kernel": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform.base", "umlpy.mm", "umlpy.fs",
                "umlpy.loader", "umlpy.kernel"),
-    "syscalls": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform", "umlpy.mm", "umlpy.fs", "umlpy.loader",
+    "syscalls": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform", "umlpy.mm", "umlpy.fs", "umlpy.net", "umlpy.loader",
                  "umlpy.kernel", "umlpy.syscalls"),
-    "trace": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform", "umlpy.mm", "umlpy.fs", "umlpy.loader",
+    "trace": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform", "umlpy.mm", "umlpy.fs", "umlpy.net", "umlpy.loader",
               "umlpy.kernel", "umlpy.syscalls", "umlpy.trace"),
     # The gdb stub is a kernel hooks object beside the tracer (DESIGN.md: trace layer).
-    "gdbstub": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform", "umlpy.mm", "umlpy.fs",
+    "gdbstub": ("umlpy.abi", "umlpy.errors", "umlpy.waiter", "umlpy.platform", "umlpy.mm", "umlpy.fs", "umlpy.net",
                 "umlpy.loader", "umlpy.kernel", "umlpy.gdbstub"),
     "cli": _ALL, "api": _ALL, "testing": _ALL, "__init__": _ALL, "__main__": _ALL,
 }

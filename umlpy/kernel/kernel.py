@@ -91,6 +91,10 @@ class Kernel:
         self._watch_check = 0.0
         self.child_wait = collections.defaultdict(Queue)  # tgid -> waiters in wait4
         self.futexes = FutexTable()
+        #: The network namespace (umlpy.net.NetStack), made by the first socket call;
+        #: ``net_mode`` is --net's value ("loopback" or "none").
+        self.net = None
+        self.net_mode = "loopback"
         #: tid -> the task's second register set, for unprivilege() runs.
         self.vcpu_contexts: dict = {}
         self.hwcap, self.hwcap2, self.minsigstksz = _host_hwcaps()
