@@ -7,9 +7,9 @@ first process and runs the guest until that process exits.
 
 import os
 import stat
-from dataclasses import dataclass, field
 
 from umlpy.abi.memory import PAGE_SIZE
+from umlpy.abi.record import record
 from umlpy.abi.signal import SIG_IGN, Sig
 from umlpy.errors import SyscallError, UmlpyError
 from umlpy.fs.console import ConsoleIO, ConsoleTty, std_files
@@ -113,14 +113,14 @@ def host_ignored_signals() -> list:
     skip = {int(Sig.SIGPIPE), int(Sig.SIGXFSZ), int(Sig.SIGKILL), int(Sig.SIGSTOP)}
     return [n for n in range(1, 65) if mask >> (n - 1) & 1 and n not in skip]
 
-@dataclass
+@record(norepr=("kernel",))
 class RunResult:
     """How a guest run ended."""
 
     status: int                 # wait(2) status of the first process
     stdout: bytes = b""
     stderr: bytes = b""
-    kernel: object = field(default=None, repr=False)
+    kernel: object = None
     trace: bytes = b""
 
     @property

@@ -6,8 +6,9 @@ From uapi ``asm/stat.h`` (x86-64), ``linux/stat.h`` and ``linux/dirent.h``
 256 bytes.
 """
 
-import dataclasses
 import struct
+
+from .record import record
 
 # File types (st_mode & S_IFMT) and permission bits, from linux/stat.h.
 S_IFMT = 0o170000
@@ -90,7 +91,7 @@ def mode_to_dtype(mode: int) -> int:
     return (mode & S_IFMT) >> 12
 
 
-@dataclasses.dataclass
+@record
 class Stat:
     """What stat(2) reports about a guest file; timestamps are (sec, nsec)."""
 

@@ -7,16 +7,16 @@ a current task.
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 
 from umlpy.abi import stat as st
+from umlpy.abi.record import record, replace
 from umlpy.errors import SyscallError
 
 R_OK, W_OK, X_OK, F_OK = 4, 2, 1, 0
 
 
-@dataclasses.dataclass
+@record
 class Caller:
     """The task on whose behalf fs works.
 
@@ -44,7 +44,7 @@ class Caller:
 
     def real(self) -> "Caller":
         """The same caller checking with its real ids (access/faccessat)."""
-        return dataclasses.replace(self, euid=self.uid, egid=self.gid)
+        return replace(self, euid=self.uid, egid=self.gid)
 
     def in_group(self, gid: int) -> bool:
         return gid == self.fsgid or gid in self.groups

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import errno
 import struct
-from typing import Protocol
 
 from umlpy.abi.errno_tab import Errno
 from umlpy.abi.fcntl import (FIONREAD, IOCTL, TCGETS, TCSETS, TCSETSF, TCSETSW, TERMIOS_FORMAT, TIOCGPGRP,
@@ -91,7 +90,7 @@ _TCSETS = (TCSETS, TCSETSW, TCSETSF)
 _TERMIO = struct.Struct("<HHHHB8B")
 
 
-class JobHost(Protocol):
+class JobHost:
     """What a tty asks of the kernel.  ``who`` is the task making the current call
     (:meth:`current`); processes are named by it, sessions and groups by number."""
 

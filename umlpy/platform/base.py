@@ -17,9 +17,9 @@ Nothing in this module touches the host: the ptrace implementations live in
 """
 
 import enum
-from dataclasses import dataclass
 
 from umlpy.abi.memory import PAGE_SIZE
+from umlpy.abi.record import record
 
 
 class StopKind(enum.IntEnum):
@@ -44,7 +44,7 @@ class Entry(enum.IntEnum):
                     # orig_rax the x86-64 number of the call the host identified
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Stop:
     """A guest stop, as classified by the platform's run loop."""
 
@@ -66,7 +66,7 @@ class Prot(enum.IntFlag):
     EXEC = 4
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class HostMapOp:
     """One queued host memory operation of a stub (merged when contiguous)."""
 

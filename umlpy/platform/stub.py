@@ -106,6 +106,9 @@ class StubProc:
         self.attached = False
         #: The stub's FPU/SSE/AVX state as it started (what a recycled stub gets back).
         self.init_xstate = None
+        #: A debugger set a debug register: they are cleared before the stub is reused
+        #: (otherwise they were never touched, and clearing them would cost six ptrace calls).
+        self.debugregs_set = False
 
     def _check_started(self):
         if data_field(self.physmem, self.slot, "magic") == 0:
@@ -164,9 +167,12 @@ class StubProc:
 
     def clear_debugregs(self):
         """No hardware watchpoint of the last guest's debugger survives into the next guest."""
+        if not self.debugregs_set:
+            return
         from .debugregs import set_debugreg
         for n in (7, 0, 1, 2, 3, 6):        # DR7 first: disabled before the addresses change
             set_debugreg(self.pid, n, 0)
+        self.debugregs_set = False
 
     def free_slot(self):
         if self.slot is not None:
@@ -279,6 +285,7 @@ class StubAddressSpace(HostAddressSpace):
     def set_debugreg(self, n: int, value: int) -> None:
         """Set DRn of this stub's guest process; OSError when the host refuses the value."""
         from .debugregs import set_debugreg
+        self.proc.debugregs_set = True
         set_debugreg(self.pid, n, value)
 
     def release(self):

@@ -10,9 +10,8 @@ their handlers with :func:`supported` / :func:`partial` in their own module;
 
 import enum
 import errno
-from dataclasses import dataclass
-
 from umlpy.abi.extensions import EXTENSION_NAMES
+from umlpy.abi.record import record
 from umlpy.abi.syscall_nr import SYSCALL_NAMES
 from umlpy.errors import SyscallError
 
@@ -25,7 +24,7 @@ class Support(enum.Enum):
     ENOSYS = "enosys"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Row:
     nr: int
     name: str
