@@ -25,8 +25,7 @@ from umlpy.mm.frames import FrameAllocator
 from umlpy.platform import CpuPin, get_platform
 from umlpy.platform.hostfds import guard_std_fds
 from umlpy.platform.physmem import PhysMem
-from umlpy.syscalls import default_table
-from umlpy.syscalls.mmext import install_proc_mm
+from umlpy.syscalls import default_table, install_proc_mm
 
 DEFAULT_MEMORY = 1 << 30
 _HERE = os.path.dirname(os.path.abspath(__file__))

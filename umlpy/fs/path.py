@@ -12,8 +12,7 @@ search gives EACCES.
 from __future__ import annotations
 
 import errno
-from collections import deque
-from typing import NamedTuple
+from collections import deque, namedtuple
 
 from umlpy.errors import SyscallError
 from umlpy.fs import perm
@@ -23,16 +22,14 @@ NAME_MAX = 255
 MAXSYMLINKS = 40
 
 
-class Resolved(NamedTuple):
+class Resolved(namedtuple("Resolved", "parent name node trailing_slash")):
     """parent: the directory holding the last component; name: that
     component (b"." or b".." when the path ends so); node: what it names,
     or None when it does not exist (only with want_parent); trailing_slash:
-    the path ended in "/"."""
+    the path ended in "/".  (collections.namedtuple: typing.NamedTuple would
+    import typing at every start-up.)"""
 
-    parent: object
-    name: bytes
-    node: object
-    trailing_slash: bool
+    __slots__ = ()
 
 
 def split(path: bytes):

@@ -17,6 +17,7 @@ Nothing in this module touches the host: the ptrace implementations live in
 """
 
 import enum
+import sys
 
 from umlpy.abi.memory import PAGE_SIZE
 from umlpy.abi.record import record
@@ -243,8 +244,10 @@ class Platform:
     def slice_timer(self):
         """A SliceTimer for preempting guests, or None where signals cannot be used
         (a thread other than the main one)."""
-        import threading
-        if threading.current_thread() is not threading.main_thread():
+        # A process that never imported threading has only its main thread (and
+        # importing it here would cost every start-up).
+        threading = sys.modules.get("threading")
+        if threading is not None and threading.current_thread() is not threading.main_thread():
             return None
         from .stub import SliceTimer
         return SliceTimer()
