@@ -274,6 +274,8 @@ static void test_xattr(void)
     CHECK(removexattr(path, "user.k"));
     CHECK(removexattr(path, "user.k"));
     CHECK(fgetxattr(fd, "user.z", buf, sizeof buf));
+    CHECK(getxattr(path, "system.posix_acl_access", NULL, 0));   /* no ACL: ENODATA */
+    CHECK(getxattr(dir, "system.posix_acl_default", NULL, 0));
     snprintf(buf, sizeof buf, "%s/xa-link", dir);
     symlink(path, buf);
     CHECK(lsetxattr(buf, "user.k", "v", 1, 0));

@@ -120,8 +120,7 @@ COMMANDS = {
 # What is still missing for a command's call sequence to be strace's (its output and status
 # already are, checked by test_same_output_and_status): each entry names the missing piece.
 SEQUENCE_GAPS = {
-    "ls_la": "AF_UNIX sockets (ls's NSS tries nscd's socket: the networking issue), and the host's "
-             "getdents order of '.' and '..' (hostfs lists directories with scandir, which omits them)",
+    "ls_la": "AF_UNIX sockets (ls's NSS tries nscd's socket: the networking issue)",
 }
 
 

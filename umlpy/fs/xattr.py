@@ -4,8 +4,10 @@ In-memory nodes keep theirs in ``node.xattr`` (a dict, made on first use); a
 host file shows the host's user.* attributes read-only, and the overlay copies
 them up with the file before a change.  Namespaces: user.* (regular files and
 directories only; read permission to read, write permission to change),
-trusted.* and security.* (the guest's root), system.* refused (no POSIX ACLs:
-EOPNOTSUPP), anything else EOPNOTSUPP.  Limits: names 1..255 bytes (ERANGE),
+trusted.* and security.* (the guest's root); no POSIX ACLs: reading
+system.posix_acl_access/_default answers ENODATA (none set, as ext4 and tmpfs answer
+for a file without one, which is what ls and cp ask), setting them EOPNOTSUPP; any
+other name EOPNOTSUPP.  Limits: names 1..255 bytes (ERANGE),
 values up to XATTR_SIZE_MAX (E2BIG).
 """
 
@@ -20,6 +22,7 @@ from umlpy.errors import SyscallError
 from umlpy.fs import perm
 
 _SPACES = (b"user.", b"trusted.", b"security.")
+_ACLS = (b"system.posix_acl_access", b"system.posix_acl_default")
 
 
 def check_name(name: bytes):
@@ -70,6 +73,8 @@ def attrs_of(node) -> dict:
 
 
 def get(caller, node, name: bytes) -> bytes:
+    if name in _ACLS:
+        raise SyscallError(errno.ENODATA)      # no ACL on any guest file
     check_name(name)
     _permission(caller, node, name, write=False)
     value = attrs_of(node).get(name)
