@@ -91,6 +91,12 @@ class Inode:
     def mode(self) -> int:
         return self.stat().st_mode
 
+    def owner_mode(self) -> tuple:
+        """(st_mode, st_uid, st_gid): what permission checks need, cheaper than a stat
+        where a node knows them (a path walk asks every directory on the way)."""
+        s = self.stat()
+        return s.st_mode, s.st_uid, s.st_gid
+
     @property
     def kind(self) -> int:
         """S_IFDIR, S_IFREG, S_IFLNK, S_IFCHR, S_IFIFO..."""

@@ -12,7 +12,7 @@ search gives EACCES.
 from __future__ import annotations
 
 import errno
-from collections import deque, namedtuple
+from collections import namedtuple
 
 from umlpy.errors import SyscallError
 from umlpy.fs import perm
@@ -55,14 +55,17 @@ def resolve(caller, root, start, path: bytes, *, follow: bool = True,
     cur = root if path.startswith(b"/") else start
     if not comps:
         return Resolved(cur.parent if cur is not root else cur, b".", cur, trailing)
-    todo = deque(comps)
+    comps.reverse()             # a stack: the next component last (symlinks push theirs)
+    todo = comps
     hops = 0
+    check_search = None if caller.fsuid == 0 else perm.check_search    # root searches every directory
     while todo:
-        name = todo.popleft()
+        name = todo.pop()
         last = not todo
         if not cur.is_dir():
             raise SyscallError(errno.ENOTDIR)
-        perm.check(caller, cur.stat(), perm.X_OK)
+        if check_search is not None:
+            check_search(caller, cur)
         if len(name) > NAME_MAX:
             raise SyscallError(errno.ENAMETOOLONG)
         if name == b".":
@@ -89,7 +92,8 @@ def resolve(caller, root, start, path: bytes, *, follow: bool = True,
                 tcomps, _ = split(target)
                 if target.startswith(b"/"):
                     cur = root
-                todo.extendleft(reversed(tcomps))
+                tcomps.reverse()
+                todo.extend(tcomps)
                 if not todo:
                     # The link named a root-like directory ("/", "." ...).
                     return Resolved(cur.parent if cur is not root else cur, b".", cur, trailing)

@@ -71,6 +71,23 @@ def permitted(caller: Caller, s: st.Stat, want: int) -> bool:
     return (bits & want) == want
 
 
+def check_search(caller: Caller, node):
+    """Search (X_OK) permission on directory ``node``, as each component of a path walk
+    needs it: from the node's mode and owner alone (``Inode.owner_mode``), never a whole
+    stat (a directory of the host's root would lstat the host and count its entries)."""
+    if caller.fsuid == 0:               # root searches every directory
+        return
+    mode, uid, gid = node.owner_mode()
+    if caller.fsuid == uid:
+        bits = mode >> 6
+    elif caller.in_group(gid):
+        bits = mode >> 3
+    else:
+        bits = mode
+    if not bits & X_OK:
+        raise SyscallError(errno.EACCES)
+
+
 def check(caller: Caller, s: st.Stat, want: int):
     if not permitted(caller, s, want):
         raise SyscallError(errno.EACCES)
