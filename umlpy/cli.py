@@ -59,7 +59,9 @@ def _machine_options(p):
                    help="keep VAS segments (their contents and attributes) in DIR across runs")
 
 
-def build_parser():
+def build_parser(only=None):
+    """umlpy's argparse parser; with ``only`` (a command name) just that command's part:
+    the other commands' options are never built when one was named."""
     import argparse
 
     class _Parser(argparse.ArgumentParser):
@@ -72,15 +74,26 @@ def build_parser():
     p = _Parser(prog="umlpy", description="A hosted VMM in the spirit of User-Mode Linux.")
     p.add_argument("--version", action="version", version="umlpy " + __version__)
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=_Parser)
-    r = sub.add_parser("run", help="boot a guest program (default: the built-in image's /init)")
-    _machine_options(r)
-    r.add_argument("program", nargs="?", help="guest program (default: /init of the default image)")
-    r.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
-    r.add_argument("--deterministic", action="store_true",
-                   help="virtual clock and seeded randomness: identical runs give identical output")
-    r.add_argument("--gdb", type=_port, metavar="PORT",
-                   help="wait for gdb on localhost:PORT before the first instruction "
-                        "(then: gdb PROGRAM -ex 'target remote :PORT'), as qemu-x86_64 -g PORT")
+    if only in (None, "run"):
+        r = sub.add_parser("run", help="boot a guest program (default: the built-in image's /init)")
+        _machine_options(r)
+        r.add_argument("program", nargs="?", help="guest program (default: /init of the default image)")
+        r.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
+        r.add_argument("--deterministic", action="store_true",
+                       help="virtual clock and seeded randomness: identical runs give identical output")
+        r.add_argument("--gdb", type=_port, metavar="PORT",
+                       help="wait for gdb on localhost:PORT before the first instruction "
+                            "(then: gdb PROGRAM -ex 'target remote :PORT'), as qemu-x86_64 -g PORT")
+    if only in (None, "trace"):
+        _trace_parser(sub)
+    if only in (None, "syscalls"):
+        s = sub.add_parser("syscalls", help="list the system-call table (implemented, partial, ENOSYS)")
+        s.add_argument("--all", action="store_true", help="also list the ENOSYS rows")
+    return p
+
+
+def _trace_parser(sub):
+    import argparse
     t = sub.add_parser("trace", help="run a guest and trace its system calls (strace-compatible)",
                        usage="umlpy trace [OPTIONS] -- PROGRAM [ARGS...]")
     _machine_options(t)
@@ -111,9 +124,6 @@ def build_parser():
                    help="virtual clock, seeded randomness: byte-identical traces run after run")
     t.add_argument("program", help="guest program")
     t.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
-    s = sub.add_parser("syscalls", help="list the system-call table (implemented, partial, ENOSYS)")
-    s.add_argument("--all", action="store_true", help="also list the ENOSYS rows")
-    return p
 
 
 class _RunArgs:
@@ -253,7 +263,8 @@ def main(argv=None) -> int:
     guard_std_fds()
     ns = parse_run_fast(sys.argv[1:] if argv is None else argv)
     if ns is None:
-        parser = build_parser()
+        args = sys.argv[1:] if argv is None else argv
+        parser = build_parser(args[0] if args and args[0] in ("run", "trace", "syscalls") else None)
         ns = parser.parse_args(argv)
         if ns.cmd is None:
             parser.print_help()
