@@ -163,7 +163,9 @@ def test_json_errno(rootfs):
 
 def test_timeline(rootfs, tmp_path):
     out = tmp_path / "timeline.json"
-    res = traced(rootfs, ["/bin/threads-musl"], follow_forks=True, timeline=str(out))
+    # The JSON trace of the same run: threads' futex calls vary from run to run under load
+    # (a second run, even --deterministic, could make a different number of calls).
+    res = traced(rootfs, ["/bin/threads-musl"], follow_forks=True, timeline=str(out), fmt="json")
     assert res.exit_code == 0
     doc = json.loads(out.read_text())
     evs = doc["traceEvents"]
@@ -175,9 +177,8 @@ def test_timeline(rootfs, tmp_path):
     named = {e["tid"] for e in evs if e["ph"] == "M" and e["name"] == "thread_name"}
     assert tids <= named, "every task gets a thread_name"
     # one slice per completed syscall: as many as the JSON lines have syscall events
-    res2 = traced(rootfs, ["/bin/threads-musl"], follow_forks=True, fmt="json")
-    ncalls = sum(1 for line in res2.trace.decode().splitlines() if '"type":"syscall"' in line)
-    assert len(slices) == ncalls
+    ncalls = sum(1 for line in res.trace.decode().splitlines() if '"type":"syscall"' in line)
+    assert ncalls > 0 and len(slices) == ncalls
 
 
 def test_exit_line_of_a_child_has_pid_prefix(rootfs):
