@@ -242,13 +242,19 @@ class Machine:
         except (OSError, OverflowError, MemoryError) as e:
             raise UmlpyError("cannot reserve %d bytes of guest memory on this host (%s): "
                              "give a smaller --memory" % (memory, getattr(e, "strerror", None) or e)) from None
-        self.pin = CpuPin() if pin_cpu else None
         try:
+            # The platform starts a stub ahead; made before the supervisor pins itself
+            # to one CPU, the stub comes up on another one while the machine is built
+            # (it joins the supervisor's CPU when it is taken: StubProc.share_cpu).
             self.platform = get_platform(platform, self.physmem)
         except BaseException:
             self.physmem.close()
-            if self.pin is not None:
-                self.pin.release()
+            raise
+        try:
+            self.pin = CpuPin() if pin_cpu else None
+        except BaseException:
+            self.platform.close()
+            self.physmem.close()
             raise
         frames = FrameAllocator(self.physmem)
 

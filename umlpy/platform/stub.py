@@ -162,6 +162,22 @@ class StubProc:
         self.forget()
         return True
 
+    def share_cpu(self):
+        """Run where the supervisor may run (its affinity: one CPU when pinned).
+
+        The first stub starts before the supervisor pins itself, so that it comes up
+        on another CPU while umlpy is still loading; taken, it joins the supervisor's
+        CPU (with its mapper), where a ptrace round trip costs the least."""
+        try:
+            cpus = os.sched_getaffinity(0)
+            if os.sched_getaffinity(self.pid) != cpus:
+                os.sched_setaffinity(self.pid, cpus)
+                mapper = data_field(self.physmem, self.slot, "mapper_pid")
+                if mapper > 0:
+                    os.sched_setaffinity(mapper, cpus)
+        except OSError:
+            pass
+
     def forget(self):
         """Drop per-guest bookkeeping (a subclass's pending preempt, fault stop...)."""
 
@@ -210,11 +226,13 @@ class StubPool:
             proc = self.spawned.popleft()
             try:
                 proc.attach()
+                proc.share_cpu()
                 return proc
             except PlatformError:
                 proc.kill()
         proc = self._spawn()
         proc.attach()
+        proc.share_cpu()
         return proc
 
     def give(self, proc: StubProc):
