@@ -135,6 +135,13 @@ def flag_names(value: int, table: Table) -> tuple[list[str], int]:
     return names, rest
 
 
+#: (value, id(table), zero, xmode, dflt) -> text of fmt_flags: a trace prints the same few
+#: flag words over and over (O_RDONLY|O_CLOEXEC...).  Only tables _PAIRS keeps (so their
+#: ids stay theirs); emptied when it grows past _MEMO_MAX.
+_FLAGS_MEMO: dict = {}
+_MEMO_MAX = 1 << 16
+
+
 def fmt_flags(value: int, table: Table, zero: str | None = None, xmode: str = "abbrev",
               dflt: str | None = None) -> str:
     """A flag word: ``O_RDONLY|O_CLOEXEC``, unknown bits in hex.
@@ -143,6 +150,20 @@ def fmt_flags(value: int, table: Table, zero: str | None = None, xmode: str = "a
     value with no known bit at all (``0x40 /* PROT_??? */``).
     """
     value &= M64
+    key = (value, id(table), zero, xmode, dflt)
+    text = _FLAGS_MEMO.get(key)
+    if text is not None:
+        return text
+    text = _fmt_flags(value, table, zero, xmode, dflt)
+    hit = _PAIRS.get(id(table))
+    if hit is not None and hit[0] is table:
+        if len(_FLAGS_MEMO) >= _MEMO_MAX:
+            _FLAGS_MEMO.clear()
+        _FLAGS_MEMO[key] = text
+    return text
+
+
+def _fmt_flags(value, table, zero, xmode, dflt):
     if xmode == "raw":
         return fmt_hex(value)
     if value == 0:
