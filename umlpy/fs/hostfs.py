@@ -212,16 +212,27 @@ def host_leaf(host: bytes, hstat: os.stat_result, dev=DEV_ROOT) -> HostNode:
 
 
 def list_host_dir(host: bytes) -> list:
-    """[(name, ino, d_type)] of a host directory, in the host's order."""
+    """[(name, ino, d_type)] of a host directory, in the host's order.
+
+    The inode number and type are readdir's own (d_ino, d_type), as the host gives
+    them to a native getdents64: no lstat per entry, except for the types readdir
+    does not tell (DT_UNKNOWN on some file systems, and devices, fifos, sockets)."""
     out = []
     try:
         with os.scandir(host) as it:
             for e in it:
                 try:
-                    s = e.stat(follow_symlinks=False)
+                    if e.is_symlink():
+                        dtype = st.DT_LNK
+                    elif e.is_dir(follow_symlinks=False):
+                        dtype = st.DT_DIR
+                    elif e.is_file(follow_symlinks=False):
+                        dtype = st.DT_REG
+                    else:
+                        dtype = st.mode_to_dtype(e.stat(follow_symlinks=False).st_mode)
                 except OSError:
                     continue
-                out.append((os.fsencode(e.name), s.st_ino, st.mode_to_dtype(s.st_mode)))
+                out.append((e.name, e.inode(), dtype))
     except FileNotFoundError:
         return []
     except OSError as e:
