@@ -9,6 +9,7 @@ call on one path, each checked (a failing call fails the run, never a fast figur
   (``/usr/lib/x86_64-linux-gnu/...``-like: every component is looked up);
 - ``getxattr`` of ``user.umlpy`` on it (ENODATA: a lookup and an xattr search);
 - ``readlink`` of a host symlink;
+- ``openat`` + ``close`` of the file (two calls: shown for information, no target);
 - ``getrandom(buf, 8, 0)``, the reference.
 
 Per-call cost is (wall(N) - wall(N=0)) / N, median of bench.LOOP_REPS rounds, as
@@ -21,6 +22,7 @@ import subprocess
 
 META_LOOP_C = r"""
 #include "freestanding.h"
+#define SYS_openat 257
 #define SYS_readlink 89
 #define SYS_getxattr 191
 #define SYS_newfstatat 262
@@ -52,6 +54,8 @@ int main(int argc, char **argv, char **envp)
 			r = sys4(SYS_getxattr, (long)path, (long)"user.umlpy", (long)buf, 64) == -ENODATA ? 0 : -1;
 		else if (same(mode, "readlink"))
 			r = sys3(SYS_readlink, (long)path, (long)buf, sizeof buf) > 0 ? 0 : -1;
+		else if (same(mode, "openat"))     /* and close: two calls */
+			r = (r = sys4(SYS_openat, AT_FDCWD, (long)path, 0, 0)) >= 0 ? sys1(SYS_close, r) : -1;
 		else if (same(mode, "getrandom"))
 			r = sys3(SYS_getrandom, (long)buf, 8, 0) == 8 ? 0 : -1;
 		else
@@ -102,7 +106,8 @@ def section(bench, tmp, umlpy):
     deep, link = host_paths()
     if deep is None or link is None:
         raise bench.Failed("no host file or symlink found for the metadata loops")
-    calls = [("getrandom", "/"), ("statx", deep), ("newfstatat", deep), ("getxattr", deep), ("readlink", link)]
+    calls = [("getrandom", "/"), ("statx", deep), ("newfstatat", deep), ("getxattr", deep), ("readlink", link),
+             ("openat", deep)]
     strace = shutil.which("strace")
     loops = {}
     for mode, path in calls:
@@ -140,7 +145,7 @@ def section(bench, tmp, umlpy):
         cells.append(bench.fmt_ratio(um_us / st_us) if um_us and st_us else "-")
         cells.append(bench.fmt_ratio(um_us / ref_us) if um_us and ref_us else "-")
         print(bench.row(*cells, widths=widths))
-        if mode != "getrandom":
+        if mode not in ("getrandom", "openat"):
             ok = None if um_us is None or ref_us is None else um_us <= TARGET_VS_GETRANDOM * ref_us
             targets.append(("%s of a host file within %.1fx of getrandom (-p c)" % (mode, TARGET_VS_GETRANDOM), ok,
                             "not measured" if ok is None else "%s us, %s getrandom's %s us" % (
