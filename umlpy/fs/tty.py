@@ -31,7 +31,7 @@ from __future__ import annotations
 import errno
 import struct
 
-from umlpy.abi.errno_tab import Errno
+from umlpy.abi.errno_tab import ERESTARTSYS
 from umlpy.abi.fcntl import (FIONREAD, IOCTL, TCGETS, TCSETS, TCSETSF, TCSETSW, TERMIOS_FORMAT, TIOCGPGRP,
                              TIOCGSID, TIOCGWINSZ, TIOCSCTTY, TIOCSPGRP, TIOCSWINSZ, WINSIZE_FORMAT)
 from umlpy.abi.poll import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
@@ -41,7 +41,6 @@ from umlpy.errors import SyscallError
 from umlpy.fs.file import File
 from umlpy.waiter import Queue, WouldBlock
 
-ERESTARTSYS = int(Errno.ERESTARTSYS)
 SIGINT, SIGQUIT, SIGTSTP = int(Sig.SIGINT), int(Sig.SIGQUIT), int(Sig.SIGTSTP)
 SIGTTIN, SIGTTOU, SIGHUP = int(Sig.SIGTTIN), int(Sig.SIGTTOU), int(Sig.SIGHUP)
 SIGCONT, SIGWINCH = int(Sig.SIGCONT), int(Sig.SIGWINCH)
