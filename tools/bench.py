@@ -17,7 +17,8 @@ Prints, in one run:
 
 Medians of several repetitions.  Performance is measured here and never
 asserted in the tests (DESIGN.md, "Quality bars").  This is not a test: a
-missing peer prints "not installed", a failing one "failed".
+missing peer prints "not installed", a failing one (exit status other than 0)
+"FAILED", never a figure.
 """
 
 import os
@@ -116,6 +117,9 @@ class Failed(Exception):
 
 def umlpy_env():
     env = dict(os.environ)
+    # As users run it: Python writes the bytecode of modules it compiles, so umlpy's
+    # start-up is not a recompilation of every module changed since the last build.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
 
@@ -194,14 +198,14 @@ def measure(loops):
             lp.calibrate()
             live.append(lp)
         except Failed as e:
-            lp.error = "failed (%s)" % e
+            lp.error = "FAILED (%s)" % e
     for _ in range(LOOP_REPS):
         for lp in live:
             if lp.error is None:
                 try:
                     lp.measure_once()
                 except Failed as e:
-                    lp.error = "failed (%s)" % e
+                    lp.error = "FAILED (%s)" % e
 
 
 # --- facts and peers -------------------------------------------------------------
@@ -413,7 +417,7 @@ def main():
             try:
                 ms = median_wall(cmd, WALL_REPS) * 1e3
             except Failed as e:
-                print(row(label, "failed (%s)" % e, widths=(46, 0)))
+                print(row(label, "FAILED (%s)" % e, widths=(46, 0)))
                 return None
             walls[label] = ms
             print(row(label, "%.1f" % ms, fmt_ratio(ms / ref) if ref else "-", widths=widths3))
@@ -573,10 +577,12 @@ def uml_per_call(uml, loop):
     def timed(n):
         t0 = time.perf_counter()
         try:
-            subprocess.run(cmd(n), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=TIMEOUT_S)
+            p = subprocess.run(cmd(n), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=TIMEOUT_S)
         except (OSError, subprocess.TimeoutExpired) as e:
             raise Failed(str(e)[:40])
+        if p.returncode != 0:       # a crashed boot is no figure (it once printed 0.050 us/call)
+            raise Failed("exit status %d" % p.returncode)
         return time.perf_counter() - t0
 
     try:
@@ -584,7 +590,7 @@ def uml_per_call(uml, loop):
         base = statistics.median(timed(0) for _ in range(3))
         t = statistics.median(timed(n) for _ in range(3))
     except Failed as e:
-        return "failed (%s)" % e
+        return "FAILED (%s)" % e
     return "%s us/call (N=%d, boot %.0f ms; unverified)" % (fmt_us((t - base) / n * 1e6), n, base * 1e3)
 
 

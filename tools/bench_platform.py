@@ -181,7 +181,7 @@ def section(bench, tmp, umlpy):
         try:
             stops, fast, batches, spawns, reuses = _transitions(progs[work], n)
         except Exception as e:      # a bench row, not a test: say so and go on
-            print("    " + bench.row(titles[work], "failed (%s)" % e, "", "", "", widths=widths2))
+            print("    " + bench.row(titles[work], "FAILED (%s)" % e, "", "", "", widths=widths2))
             continue
         per[work] = (stops, batches)
         print("    " + bench.row(titles[work], "%.2f" % stops, "%.2f" % fast, "%.2f" % batches,

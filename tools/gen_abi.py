@@ -133,12 +133,23 @@ def render_errnos():
               "ERRNO_MESSAGES: dict[int, str] = {"]
     lines += ["    %d: %r," % (nr, os.strerror(nr)) for nr in sorted(names)]
     lines += ["    %d: %r," % (nr, msg) for nr, _, msg in KERNEL_ERRNOS]
-    lines += ["}", "", "", "class Errno(enum.IntEnum):",
-              '    """Linux errno values (``Errno.ENOENT == 2``)."""', ""]
-    lines += ["    %s = %d" % (name, nr) for name, nr in nums]
-    lines += ["    %s = %d  # alias of %s" % (a, value[t], t) for a, t in aliases]
-    lines += ["    %s = %d  # kernel-internal" % (name, nr) for nr, name, _ in KERNEL_ERRNOS]
-    lines += ["", "", "#: Highest errno a syscall may return as -errno (MAX_ERRNO).",
+    lines += ["}", "", "#: The kernel-internal restart codes, as plain ints (what handlers return)."]
+    lines += ["%s = %d" % (name, nr) for nr, name, _ in KERNEL_ERRNOS]
+    lines += ["", "#: (name, number) of every errno, aliases and kernel-internal codes included: the",
+              "#: members of :class:`Errno`.", "_MEMBERS = ("]
+    lines += ["    (%r, %d)," % (name, nr) for name, nr in nums]
+    lines += ["    (%r, %d),  # alias of %s" % (a, value[t], t) for a, t in aliases]
+    lines += ["    (%r, %d),  # kernel-internal" % (name, nr) for nr, name, _ in KERNEL_ERRNOS]
+    lines += [")", "", "", "def __getattr__(name):",
+              '    """``Errno``, the IntEnum of Linux errno values (``Errno.ENOENT == 2``), is made on',
+              "    first use: 140 members cost every start-up about a millisecond otherwise.\"\"\"",
+              '    if name == "Errno":',
+              "        global Errno",
+              '        Errno = enum.IntEnum("Errno", _MEMBERS, module=__name__)',
+              '        Errno.__doc__ = "Linux errno values (``Errno.ENOENT == 2``)."',
+              "        return Errno",
+              "    raise AttributeError(\"module %r has no attribute %r\" % (__name__, name))", "",
+              "", "#: Highest errno a syscall may return as -errno (MAX_ERRNO).",
               "MAX_ERRNO = 4095", ""]
     return "\n".join(lines)
 

@@ -7,9 +7,9 @@ first process and runs the guest until that process exits.
 
 import os
 import stat
-from dataclasses import dataclass, field
 
 from umlpy.abi.memory import PAGE_SIZE
+from umlpy.abi.record import record
 from umlpy.abi.signal import SIG_IGN, Sig
 from umlpy.errors import SyscallError, UmlpyError
 from umlpy.fs.console import ConsoleIO, ConsoleTty, std_files
@@ -25,8 +25,7 @@ from umlpy.mm.frames import FrameAllocator
 from umlpy.platform import CpuPin, get_platform
 from umlpy.platform.hostfds import guard_std_fds
 from umlpy.platform.physmem import PhysMem
-from umlpy.syscalls import default_table
-from umlpy.syscalls.mmext import install_proc_mm
+from umlpy.syscalls import default_table, install_proc_mm
 
 DEFAULT_MEMORY = 1 << 30
 _HERE = os.path.dirname(os.path.abspath(__file__))
@@ -113,14 +112,14 @@ def host_ignored_signals() -> list:
     skip = {int(Sig.SIGPIPE), int(Sig.SIGXFSZ), int(Sig.SIGKILL), int(Sig.SIGSTOP)}
     return [n for n in range(1, 65) if mask >> (n - 1) & 1 and n not in skip]
 
-@dataclass
+@record(norepr=("kernel",))
 class RunResult:
     """How a guest run ended."""
 
     status: int                 # wait(2) status of the first process
     stdout: bytes = b""
     stderr: bytes = b""
-    kernel: object = field(default=None, repr=False)
+    kernel: object = None
     trace: bytes = b""
 
     @property
@@ -258,13 +257,19 @@ class Machine:
         except (OSError, OverflowError, MemoryError) as e:
             raise UmlpyError("cannot reserve %d bytes of guest memory on this host (%s): "
                              "give a smaller --memory" % (memory, getattr(e, "strerror", None) or e)) from None
-        self.pin = CpuPin() if pin_cpu else None
         try:
+            # The platform starts a stub ahead; made before the supervisor pins itself
+            # to one CPU, the stub comes up on another one while the machine is built
+            # (it joins the supervisor's CPU when it is taken: StubProc.share_cpu).
             self.platform = get_platform(platform, self.physmem)
         except BaseException:
             self.physmem.close()
-            if self.pin is not None:
-                self.pin.release()
+            raise
+        try:
+            self.pin = CpuPin() if pin_cpu else None
+        except BaseException:
+            self.platform.close()
+            self.physmem.close()
             raise
         frames = FrameAllocator(self.physmem)
         self.binds = _parse_binds(binds)

@@ -8,7 +8,6 @@ Errors of umlpy itself are one line on stderr and exit status 125; otherwise
 umlpy exits with the guest's status (128 + signal for a signal, as a shell).
 """
 
-import argparse
 import os
 import signal
 import sys
@@ -23,6 +22,7 @@ def _size(text: str) -> int:
     try:
         return parse_size(text)
     except ValueError as e:
+        import argparse
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
@@ -32,12 +32,14 @@ def _port(text: str) -> int:
     except ValueError:
         port = -1
     if not 0 <= port <= 65535:
+        import argparse
         raise argparse.ArgumentTypeError("%r is not a TCP port (0-65535)" % text)
     return port
 
 
 def _env(text: str):
     if "=" not in text:
+        import argparse
         raise argparse.ArgumentTypeError("--env wants NAME=VALUE")
     return tuple(text.split("=", 1))
 
@@ -63,27 +65,41 @@ def _machine_options(p):
                         "a guest changes host files) or read-only with :ro; repeatable")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with umlpy's error convention: one line on stderr, exit status 125."""
+def build_parser(only=None):
+    """umlpy's argparse parser; with ``only`` (a command name) just that command's part:
+    the other commands' options are never built when one was named."""
+    import argparse
 
-    def error(self, message):
-        self.exit(EXIT_UMLPY_ERROR, "umlpy: %s (see '%s --help')\n" % (message, self.prog))
+    class _Parser(argparse.ArgumentParser):
+        """argparse with umlpy's error convention: one line on stderr, exit status 125."""
 
+        def error(self, message):
+            self.exit(EXIT_UMLPY_ERROR, "umlpy: %s (see '%s --help')\n" % (message, self.prog))
 
-def build_parser():
     from umlpy import __version__
     p = _Parser(prog="umlpy", description="A hosted VMM in the spirit of User-Mode Linux.")
     p.add_argument("--version", action="version", version="umlpy " + __version__)
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND", parser_class=_Parser)
-    r = sub.add_parser("run", help="boot a guest program (default: the built-in image's /init)")
-    _machine_options(r)
-    r.add_argument("program", nargs="?", help="guest program (default: /init of the default image)")
-    r.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
-    r.add_argument("--deterministic", action="store_true",
-                   help="virtual clock and seeded randomness: identical runs give identical output")
-    r.add_argument("--gdb", type=_port, metavar="PORT",
-                   help="wait for gdb on localhost:PORT before the first instruction "
-                        "(then: gdb PROGRAM -ex 'target remote :PORT'), as qemu-x86_64 -g PORT")
+    if only in (None, "run"):
+        r = sub.add_parser("run", help="boot a guest program (default: the built-in image's /init)")
+        _machine_options(r)
+        r.add_argument("program", nargs="?", help="guest program (default: /init of the default image)")
+        r.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
+        r.add_argument("--deterministic", action="store_true",
+                       help="virtual clock and seeded randomness: identical runs give identical output")
+        r.add_argument("--gdb", type=_port, metavar="PORT",
+                       help="wait for gdb on localhost:PORT before the first instruction "
+                            "(then: gdb PROGRAM -ex 'target remote :PORT'), as qemu-x86_64 -g PORT")
+    if only in (None, "trace"):
+        _trace_parser(sub)
+    if only in (None, "syscalls"):
+        s = sub.add_parser("syscalls", help="list the system-call table (implemented, partial, ENOSYS)")
+        s.add_argument("--all", action="store_true", help="also list the ENOSYS rows")
+    return p
+
+
+def _trace_parser(sub):
+    import argparse
     t = sub.add_parser("trace", help="run a guest and trace its system calls (strace-compatible)",
                        usage="umlpy trace [OPTIONS] -- PROGRAM [ARGS...]")
     _machine_options(t)
@@ -114,9 +130,80 @@ def build_parser():
                    help="virtual clock, seeded randomness: byte-identical traces run after run")
     t.add_argument("program", help="guest program")
     t.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
-    s = sub.add_parser("syscalls", help="list the system-call table (implemented, partial, ENOSYS)")
-    s.add_argument("--all", action="store_true", help="also list the ENOSYS rows")
-    return p
+
+
+class _RunArgs:
+    """What ``umlpy run`` was asked, as argparse's namespace has it (see :func:`parse_run_fast`)."""
+
+    def __init__(self):
+        self.cmd = "run"
+        self.rootfs = self.vas_store = self.gdb = self.program = None
+        self.platform = "auto"
+        self.memory = 1 << 30
+        self.env = []
+        self.args = []
+        self.clean_env = self.deterministic = False
+
+
+#: ``umlpy run``'s options: name -> (attribute, how the value is read; None for a switch).
+_RUN_OPTIONS = {"--rootfs": ("rootfs", str), "--platform": ("platform", "platform"),
+                "--memory": ("memory", "size"), "--env": ("env", "env"), "--vas-store": ("vas_store", str),
+                "--gdb": ("gdb", "port"), "--clean-env": ("clean_env", None),
+                "--deterministic": ("deterministic", None)}
+
+
+def parse_run_fast(argv):
+    """``umlpy run``'s command line read without argparse (which, with the formatter it
+    builds, costs several milliseconds of a start-up that should take about 30): the
+    namespace argparse would give, or None for anything unusual (help, an abbreviated,
+    unknown or misused option, a bad value, ``--``), which argparse then reads and
+    reports as usual.  tests/unit/test_cli.py checks both agree."""
+    if not argv or argv[0] != "run" or "--" in argv:     # argparse drops a "--" from PROGRAM's args
+        return None
+    ns = _RunArgs()
+    i, n = 1, len(argv)
+    while i < n:
+        tok = argv[i]
+        if not tok.startswith("-") or tok == "-":
+            ns.program, ns.args = tok, list(argv[i + 1:])
+            return ns
+        name, eq, value = tok.partition("=")
+        opt = _RUN_OPTIONS.get(name)
+        if opt is None:
+            return None
+        attr, kind = opt
+        if kind is None:
+            if eq:
+                return None
+            setattr(ns, attr, True)
+            i += 1
+            continue
+        if not eq:
+            if i + 1 >= n or argv[i + 1].startswith("-"):
+                return None
+            value = argv[i + 1]
+            i += 1
+        i += 1
+        if kind == "platform":
+            if value not in ("auto", "c", "python"):
+                return None
+        elif kind == "size":
+            from umlpy.api import parse_size
+            try:
+                value = parse_size(value)
+            except ValueError:
+                return None
+        elif kind == "env":
+            if "=" not in value:
+                return None
+            ns.env.append(tuple(value.split("=", 1)))
+            continue
+        elif kind == "port":
+            if not value.isdigit() or not 0 <= int(value) <= 65535:
+                return None
+            value = int(value)
+        setattr(ns, attr, value)
+    return ns
 
 
 def _on_sigterm(signo, frame):
@@ -180,11 +267,14 @@ def main(argv=None) -> int:
     # Before anything is opened: no fd of ours may land on a closed 0, 1 or 2.
     from umlpy.platform.hostfds import guard_std_fds
     guard_std_fds()
-    parser = build_parser()
-    ns = parser.parse_args(argv)
-    if ns.cmd is None:
-        parser.print_help()
-        return 2
+    ns = parse_run_fast(sys.argv[1:] if argv is None else argv)
+    if ns is None:
+        args = sys.argv[1:] if argv is None else argv
+        parser = build_parser(args[0] if args and args[0] in ("run", "trace", "syscalls") else None)
+        ns = parser.parse_args(argv)
+        if ns.cmd is None:
+            parser.print_help()
+            return 2
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if ns.cmd == "run":

@@ -11,10 +11,20 @@ nested :class:`CStruct`, or an array of them (``(CStruct, count)``).
 Unpacking gives a dict: arrays become tuples, nested structs nested dicts.
 """
 
-import re
 import struct
 
-_TYPE = re.compile(r"^(\d*)([bBhHiIlLqQx])$")
+_CODES = "bBhHiIlLqQx"
+
+
+def _split_type(ftype: str):
+    """("6", "q") of a field type such as ``"6q"``; None if it is not one.  (No ``re``:
+    importing it would cost every start-up, and this is all the parsing there is.)"""
+    if not ftype or ftype[-1] not in _CODES:
+        return None
+    count = ftype[:-1]
+    if count and not count.isdigit():
+        return None
+    return count, ftype[-1]
 
 
 class CStruct:
@@ -36,11 +46,11 @@ class CStruct:
                 code, count = ftype
                 falign, fsize = code.align, code.size * count
             else:
-                m = _TYPE.match(ftype)
+                m = _split_type(ftype)
                 if not m:
                     raise ValueError("%s.%s: bad field type %r" % (name, fname, ftype))
-                count = int(m.group(1) or 1)
-                code = m.group(2)
+                count = int(m[0] or 1)
+                code = m[1]
                 esize = struct.calcsize("<" + code)
                 falign, fsize = esize, esize * count
             pad = -off % falign
@@ -93,10 +103,10 @@ class CStruct:
         if rest:
             return self._sub(head).field_format(rest)
         ftype = dict(self.fields)[head]
-        m = _TYPE.match(ftype) if isinstance(ftype, str) else None
-        if not m or m.group(1) or m.group(2) == "x":
+        m = _split_type(ftype) if isinstance(ftype, str) else None
+        if not m or m[0] or m[1] == "x":
             raise ValueError("%s.%s is not a scalar field" % (self.name, head))
-        return "<" + m.group(2)
+        return "<" + m[1]
 
     def _flatten(self, values: dict, out: list):
         for fname, count, code in self._codes:

@@ -5,9 +5,9 @@ IntFlag/IntEnum classes), so flag names exist in exactly one place.
 """
 
 import enum
-from typing import Mapping, Union
-
-Table = Union[Mapping[int, str], type]
+#: A table of names: a ``{value: name}`` mapping or an IntEnum/IntFlag class (typing is not
+#: imported for this alias: it would cost every start-up).
+Table = "Mapping[int, str] | type"
 
 
 def names_of(cls: type) -> dict[int, str]:

@@ -6,8 +6,9 @@ From uapi ``asm/stat.h`` (x86-64), ``linux/stat.h`` and ``linux/dirent.h``
 256 bytes.
 """
 
-import dataclasses
 import struct
+
+from .record import record
 
 # File types (st_mode & S_IFMT) and permission bits, from linux/stat.h.
 S_IFMT = 0o170000
@@ -68,6 +69,7 @@ _STAT = struct.Struct("<QQQIIIiQqqqqqqqqq3q")
 # (atime, btime, ctime, mtime: i64 sec, u32 nsec, i32 pad), rdev_major,
 # rdev_minor, dev_major, dev_minor u32, then spare to 256 bytes.
 _STATX_HEAD = struct.Struct("<IIQIIIHHQQQQ" + "qIi" * 4 + "IIIIQ")   # ... stx_dev_minor, stx_mnt_id
+_STATX = struct.Struct(_STATX_HEAD.format + "%dx" % (256 - _STATX_HEAD.size))      # the whole struct
 _DIRENT64_HEAD = struct.Struct("<QqHB")  # d_ino, d_off, d_reclen, d_type
 
 assert _STAT.size == STAT_SIZE
@@ -90,7 +92,7 @@ def mode_to_dtype(mode: int) -> int:
     return (mode & S_IFMT) >> 12
 
 
-@dataclasses.dataclass
+@record
 class Stat:
     """What stat(2) reports about a guest file; timestamps are (sec, nsec)."""
 
@@ -132,19 +134,17 @@ class Stat:
         as since Linux 5.8); ``mask`` only narrows stx_mask for what the caller
         asked beyond that.  btime is reported as ctime."""
         stx_mask = STATX_BASIC_STATS | STATX_MNT_ID | (mask & STATX_BTIME)
-        ts = []
-        for t in (self.st_atime, self.st_ctime, self.st_ctime, self.st_mtime):
-            ts.extend((t[0], t[1], 0))
-        head = _STATX_HEAD.pack(
+        a, c, m = self.st_atime, self.st_ctime, self.st_mtime
+        rdev, dev = self.st_rdev, self.st_dev
+        return _STATX.pack(
             stx_mask, self.st_blksize, 0,
             self.st_nlink, self.st_uid, self.st_gid,
             self.st_mode & 0xFFFF, 0,
             self.st_ino, self.st_size, self.st_blocks, 0,
-            *ts,
-            dev_major(self.st_rdev), dev_minor(self.st_rdev),
-            dev_major(self.st_dev), dev_minor(self.st_dev),
-            self.st_dev)                # stx_mnt_id (Linux 5.8+ always): one mount per guest device
-        return head + bytes(STATX_STRUCT_SIZE - len(head))
+            a[0], a[1], 0, c[0], c[1], 0, c[0], c[1], 0, m[0], m[1], 0,     # atime, btime (= ctime), ctime, mtime
+            dev_major(rdev) if rdev else 0, dev_minor(rdev) if rdev else 0,
+            dev_major(dev), dev_minor(dev),
+            dev)                        # stx_mnt_id (Linux 5.8+ always): one mount per guest device
 
 
 def dirent64_reclen(name: bytes) -> int:

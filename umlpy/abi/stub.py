@@ -13,7 +13,6 @@ tests/unit/platform/test_stub_abi.py checks the result against gcc.
 """
 
 import os
-import re
 
 from .cstruct import CStruct
 
@@ -22,34 +21,76 @@ HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "stub_abi.h")
 #: C integer types of the header -> ``struct`` codes (x86-64 LP64).
 _C_TYPES = {"long": "q", "unsigned long": "Q", "int": "i", "unsigned int": "I", "unsigned": "I",
             "short": "h", "unsigned short": "H", "char": "b", "unsigned char": "B"}
-_DEFINE = re.compile(r"#define\s+(\w+)\s+(0[xX][0-9a-fA-F]+|\d+)[uUlL]*\s*$")
-_STRUCT = re.compile(r"struct\s+(\w+)\s*\{([^{}]*)\}\s*;")
-_DECLARATOR = re.compile(r"^(\w+)(?:\[(\w+)\])?$")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+# The header is parsed with str methods, not ``re``: this runs at every start-up, and
+# importing ``re`` would cost more than the parsing.
+
+
+def _is_word(s: str) -> bool:
+    """``\\w+``: a C identifier or number."""
+    return bool(s) and all(c.isalnum() or c == "_" for c in s)
+
+
+def _strip_comments(text: str) -> str:
+    out, i = [], 0
+    while True:
+        j = text.find("/*", i)
+        if j < 0:
+            out.append(text[i:])
+            break
+        k = text.find("*/", j + 2)
+        if k < 0:
+            raise ValueError("stub_abi.h: unterminated comment")
+        out.append(text[i:j])
+        out.append(" ")
+        i = k + 2
+    return "\n".join(line.partition("//")[0] for line in "".join(out).split("\n"))
+
+
+def _define(line: str):
+    """(name, value) of ``#define NAME 0x10UL``-like lines; None for anything else."""
+    words = line.split()
+    if len(words) != 3 or words[0] != "#define" or not _is_word(words[1]):
+        return None
+    value = words[2].rstrip("uUlL")
+    if value[:2] in ("0x", "0X") and len(value) > 2 and all(c in _HEX for c in value[2:]):
+        return words[1], int(value, 16)
+    if value.isdigit():
+        return words[1], int(value, 0)
+    return None
 
 
 def parse_header(text: str) -> tuple[dict[str, int], dict[str, CStruct]]:
     """(the #defines, the structs by tag) of a header like stub_abi.h."""
-    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
-    text = re.sub(r"//[^\n]*", " ", text)
+    text = _strip_comments(text)
     defines: dict[str, int] = {}
     body = []
     for line in text.splitlines():
         if line.lstrip().startswith("#"):
-            m = _DEFINE.match(line.strip())
-            if not m:
+            d = _define(line.strip())
+            if d is None:
                 raise ValueError("stub_abi.h: unsupported preprocessor line %r" % line.strip())
-            defines[m.group(1)] = int(m.group(2), 0)
+            defines[d[0]] = d[1]
         else:
             body.append(line)
     structs: dict[str, CStruct] = {}
-    rest = _STRUCT.sub(lambda m: _add_struct(m, defines, structs), "\n".join(body))
-    if rest.strip():
-        raise ValueError("stub_abi.h: unsupported declaration %r" % rest.strip()[:60])
+    rest = "\n".join(body).strip()
+    while rest:
+        # struct TAG { MEMBERS } ;
+        words = rest.split(None, 1)
+        open_, close = rest.find("{"), rest.find("}")
+        semi = rest.find(";", close + 1) if close >= 0 else -1
+        if (words[0] != "struct" or open_ < 0 or close < open_ or semi < 0 or "{" in rest[open_ + 1:close]
+                or rest[close + 1:semi].strip() or not _is_word(rest[len("struct"):open_].strip())
+                or not rest[len("struct")].isspace()):
+            raise ValueError("stub_abi.h: unsupported declaration %r" % rest[:60])
+        _add_struct(rest[len("struct"):open_].strip(), rest[open_ + 1:close], defines, structs)
+        rest = rest[semi + 1:].strip()
     return defines, structs
 
 
-def _add_struct(m, defines, structs) -> str:
-    tag, members = m.group(1), m.group(2)
+def _add_struct(tag, members, defines, structs):
     fields = []
     for decl in members.split(";"):
         decl = " ".join(decl.split())
@@ -65,17 +106,19 @@ def _add_struct(m, defines, structs) -> str:
         else:
             raise ValueError("stub_abi.h: struct %s: unsupported type %r" % (tag, ctype))
         for d in declarators:
-            dm = _DECLARATOR.match(d.replace(" ", ""))
-            if not dm:
+            name, bracket, count = d.replace(" ", "").partition("[")
+            if bracket:
+                count = count[:-1] if count.endswith("]") else ""
+            else:
+                count = None
+            if not _is_word(name) or (count is not None and not _is_word(count)):
                 raise ValueError("stub_abi.h: struct %s: unsupported declarator %r" % (tag, d))
-            name, count = dm.group(1), dm.group(2)
             if count is None:
                 fields.append((name, ftype))
                 continue
             n = defines[count] if count in defines else int(count, 0)
             fields.append((name, (ftype, n) if isinstance(ftype, CStruct) else "%d%s" % (n, ftype)))
     structs[tag] = CStruct(tag, fields)
-    return ""
 
 
 def _load():

@@ -63,13 +63,24 @@ class HostNode(Inode):
         self.host = host
         self._hstat = hstat
         self.dev = dev
+        self._stat = None
+        #: Its user.* extended attributes, read on first use (umlpy.fs.xattr).
+        self.host_xattrs = None
 
     def stat(self):
-        return host_to_stat(self._hstat, self.dev)
+        # Made once: the node stands for what lookup saw (its lstat), and a Stat a
+        # node returns is never changed by its callers (they get fresh ones elsewhere).
+        s = self._stat
+        if s is None:
+            s = self._stat = host_to_stat(self._hstat, self.dev)
+        return s
 
     @property
     def mode(self):
         return self._hstat.st_mode
+
+    def owner_mode(self):
+        return (self._hstat.st_mode,) + host_owner(self._hstat, self.dev)
 
     def open_host_fd(self) -> int:
         try:
@@ -99,6 +110,14 @@ class HostNode(Inode):
 class HostFile(HostNode):
     """A regular host file: opens read-only (the overlay copies it up before
     any write)."""
+
+    # The type is fixed by the class: answered without reading the mode (path walks ask
+    # every component).
+    def is_dir(self):
+        return False
+
+    def is_symlink(self):
+        return False
 
     def open(self, flags, caller, path):
         if (flags & os.O_ACCMODE) != os.O_RDONLY:
@@ -142,6 +161,15 @@ class HostFileHandle(RegularFile):
 
 
 class HostSymlink(HostNode):
+
+    # The type is fixed by the class: answered without reading the mode (path walks ask
+    # every component).
+    def is_dir(self):
+        return False
+
+    def is_symlink(self):
+        return True
+
     def __init__(self, host, hstat, dev=DEV_ROOT):
         super().__init__(host, hstat, dev)
         try:
@@ -184,16 +212,27 @@ def host_leaf(host: bytes, hstat: os.stat_result, dev=DEV_ROOT) -> HostNode:
 
 
 def list_host_dir(host: bytes) -> list:
-    """[(name, ino, d_type)] of a host directory, in the host's order."""
+    """[(name, ino, d_type)] of a host directory, in the host's order.
+
+    The inode number and type are readdir's own (d_ino, d_type), as the host gives
+    them to a native getdents64: no lstat per entry, except for the types readdir
+    does not tell (DT_UNKNOWN on some file systems, and devices, fifos, sockets)."""
     out = []
     try:
         with os.scandir(host) as it:
             for e in it:
                 try:
-                    s = e.stat(follow_symlinks=False)
+                    if e.is_symlink():
+                        dtype = st.DT_LNK
+                    elif e.is_dir(follow_symlinks=False):
+                        dtype = st.DT_DIR
+                    elif e.is_file(follow_symlinks=False):
+                        dtype = st.DT_REG
+                    else:
+                        dtype = st.mode_to_dtype(e.stat(follow_symlinks=False).st_mode)
                 except OSError:
                     continue
-                out.append((os.fsencode(e.name), s.st_ino, st.mode_to_dtype(s.st_mode)))
+                out.append((e.name, e.inode(), dtype))
     except FileNotFoundError:
         return []
     except OSError as e:

@@ -122,6 +122,10 @@ class MemNode(Inode):
     def mode(self):
         return self.meta.mode
 
+    def owner_mode(self):
+        m = self.meta
+        return m.mode, m.uid, m.gid
+
     def size(self) -> int:
         return 0
 
@@ -142,6 +146,14 @@ class MemNode(Inode):
 
 class MemFile(MemNode):
     """A regular file held in a bytearray."""
+
+    # The type is fixed by the class: answered without reading the mode (path walks ask
+    # every component).
+    def is_dir(self):
+        return False
+
+    def is_symlink(self):
+        return False
 
     def __init__(self, meta: Meta, data: bytes = b""):
         super().__init__(meta)
@@ -251,6 +263,15 @@ class MemSocket(MemNode):
 
 
 class MemSymlink(MemNode):
+
+    # The type is fixed by the class: answered without reading the mode (path walks ask
+    # every component).
+    def is_dir(self):
+        return False
+
+    def is_symlink(self):
+        return True
+
     def __init__(self, meta: Meta, target: bytes):
         super().__init__(meta)
         self.target = target
@@ -264,6 +285,14 @@ class MemSymlink(MemNode):
 
 class MemDir(MemNode):
     """A directory in memory, optionally merged over a host directory."""
+
+    # The type is fixed by the class: answered without reading the mode (path walks ask
+    # every component).
+    def is_dir(self):
+        return True
+
+    def is_symlink(self):
+        return False
 
     def __init__(self, meta: Meta, parent: "Inode | None" = None, lower: bytes | None = None):
         super().__init__(meta)

@@ -13,12 +13,12 @@ Invariants:
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import itertools
 import time
 
 from umlpy.abi import stat as st
+from umlpy.abi.record import factory, record
 from umlpy.errors import SyscallError
 
 # Guest device numbers of the guest kernel's own filesystems.
@@ -46,20 +46,20 @@ def now() -> tuple:
     return (ns // 1_000_000_000, ns % 1_000_000_000)
 
 
-@dataclasses.dataclass
+@record
 class Meta:
     """Mutable metadata of an in-memory node."""
 
     mode: int
     uid: int = 0
     gid: int = 0
-    ino: int = dataclasses.field(default_factory=new_ino)
+    ino: int = factory(new_ino)
     dev: int = DEV_ROOT
     rdev: int = 0
     nlink: int = 1
-    atime: tuple = dataclasses.field(default_factory=now)
-    mtime: tuple = dataclasses.field(default_factory=now)
-    ctime: tuple = dataclasses.field(default_factory=now)
+    atime: tuple = factory(now)
+    mtime: tuple = factory(now)
+    ctime: tuple = factory(now)
 
     def touch(self, *, modify=False, change=True):
         t = now()
@@ -90,6 +90,12 @@ class Inode:
     @property
     def mode(self) -> int:
         return self.stat().st_mode
+
+    def owner_mode(self) -> tuple:
+        """(st_mode, st_uid, st_gid): what permission checks need, cheaper than a stat
+        where a node knows them (a path walk asks every directory on the way)."""
+        s = self.stat()
+        return s.st_mode, s.st_uid, s.st_gid
 
     @property
     def kind(self) -> int:

@@ -12,8 +12,7 @@ search gives EACCES.
 from __future__ import annotations
 
 import errno
-from collections import deque
-from typing import NamedTuple
+from collections import namedtuple
 
 from umlpy.errors import SyscallError
 from umlpy.fs import perm
@@ -23,16 +22,14 @@ NAME_MAX = 255
 MAXSYMLINKS = 40
 
 
-class Resolved(NamedTuple):
+class Resolved(namedtuple("Resolved", "parent name node trailing_slash")):
     """parent: the directory holding the last component; name: that
     component (b"." or b".." when the path ends so); node: what it names,
     or None when it does not exist (only with want_parent); trailing_slash:
-    the path ended in "/"."""
+    the path ended in "/".  (collections.namedtuple: typing.NamedTuple would
+    import typing at every start-up.)"""
 
-    parent: object
-    name: bytes
-    node: object
-    trailing_slash: bool
+    __slots__ = ()
 
 
 def split(path: bytes):
@@ -58,14 +55,17 @@ def resolve(caller, root, start, path: bytes, *, follow: bool = True,
     cur = root if path.startswith(b"/") else start
     if not comps:
         return Resolved(cur.parent if cur is not root else cur, b".", cur, trailing)
-    todo = deque(comps)
+    comps.reverse()             # a stack: the next component last (symlinks push theirs)
+    todo = comps
     hops = 0
+    check_search = None if caller.fsuid == 0 else perm.check_search    # root searches every directory
     while todo:
-        name = todo.popleft()
+        name = todo.pop()
         last = not todo
         if not cur.is_dir():
             raise SyscallError(errno.ENOTDIR)
-        perm.check(caller, cur.stat(), perm.X_OK)
+        if check_search is not None:
+            check_search(caller, cur)
         if len(name) > NAME_MAX:
             raise SyscallError(errno.ENAMETOOLONG)
         if name == b".":
@@ -92,7 +92,8 @@ def resolve(caller, root, start, path: bytes, *, follow: bool = True,
                 tcomps, _ = split(target)
                 if target.startswith(b"/"):
                     cur = root
-                todo.extendleft(reversed(tcomps))
+                tcomps.reverse()
+                todo.extend(tcomps)
                 if not todo:
                     # The link named a root-like directory ("/", "." ...).
                     return Resolved(cur.parent if cur is not root else cur, b".", cur, trailing)

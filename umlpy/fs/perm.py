@@ -7,16 +7,16 @@ a current task.
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 
 from umlpy.abi import stat as st
+from umlpy.abi.record import record, replace
 from umlpy.errors import SyscallError
 
 R_OK, W_OK, X_OK, F_OK = 4, 2, 1, 0
 
 
-@dataclasses.dataclass
+@record
 class Caller:
     """The task on whose behalf fs works.
 
@@ -44,7 +44,7 @@ class Caller:
 
     def real(self) -> "Caller":
         """The same caller checking with its real ids (access/faccessat)."""
-        return dataclasses.replace(self, euid=self.uid, egid=self.gid)
+        return replace(self, euid=self.uid, egid=self.gid)
 
     def in_group(self, gid: int) -> bool:
         return gid == self.fsgid or gid in self.groups
@@ -69,6 +69,23 @@ def permitted(caller: Caller, s: st.Stat, want: int) -> bool:
     else:
         bits = mode & 7
     return (bits & want) == want
+
+
+def check_search(caller: Caller, node):
+    """Search (X_OK) permission on directory ``node``, as each component of a path walk
+    needs it: from the node's mode and owner alone (``Inode.owner_mode``), never a whole
+    stat (a directory of the host's root would lstat the host and count its entries)."""
+    if caller.fsuid == 0:               # root searches every directory
+        return
+    mode, uid, gid = node.owner_mode()
+    if caller.fsuid == uid:
+        bits = mode >> 6
+    elif caller.in_group(gid):
+        bits = mode >> 3
+    else:
+        bits = mode
+    if not bits & X_OK:
+        raise SyscallError(errno.EACCES)
 
 
 def check(caller: Caller, s: st.Stat, want: int):

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Callable, Protocol
 
 from umlpy.abi import stat as st
 from umlpy.errors import SyscallError
@@ -23,7 +22,7 @@ from umlpy.fs.file import BytesFile, DirFile
 from umlpy.fs.node import DEV_PROC, Inode, Meta
 
 
-class ProcProvider(Protocol):
+class ProcProvider:
     """Process facts procfs asks the kernel for."""
 
     def pids(self) -> list[int]: ...

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import errno
 import struct
-from typing import Protocol
 
 from umlpy.abi.events import TFD_IOC_SET_TICKS, TFD_TIMER_ABSTIME
 from umlpy.abi.poll import POLLIN, POLLRDNORM
@@ -30,7 +29,7 @@ from umlpy.waiter import WouldBlock
 _U64 = struct.Struct("<Q")
 
 
-class TimerHost(Protocol):
+class TimerHost:
     """What a timerfd needs of the kernel."""
 
     def now_ns(self) -> int: ...                   # CLOCK_MONOTONIC

@@ -30,9 +30,8 @@ from __future__ import annotations
 
 import errno
 import struct
-from typing import Protocol
 
-from umlpy.abi.errno_tab import Errno
+from umlpy.abi.errno_tab import ERESTARTSYS
 from umlpy.abi.fcntl import (FIONREAD, IOCTL, TCGETS, TCSETS, TCSETSF, TCSETSW, TERMIOS_FORMAT, TIOCGPGRP,
                              TIOCGSID, TIOCGWINSZ, TIOCSCTTY, TIOCSPGRP, TIOCSWINSZ, WINSIZE_FORMAT)
 from umlpy.abi.poll import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
@@ -42,7 +41,6 @@ from umlpy.errors import SyscallError
 from umlpy.fs.file import File
 from umlpy.waiter import Queue, WouldBlock
 
-ERESTARTSYS = int(Errno.ERESTARTSYS)
 SIGINT, SIGQUIT, SIGTSTP = int(Sig.SIGINT), int(Sig.SIGQUIT), int(Sig.SIGTSTP)
 SIGTTIN, SIGTTOU, SIGHUP = int(Sig.SIGTTIN), int(Sig.SIGTTOU), int(Sig.SIGHUP)
 SIGCONT, SIGWINCH = int(Sig.SIGCONT), int(Sig.SIGWINCH)
@@ -91,7 +89,7 @@ _TCSETS = (TCSETS, TCSETSW, TCSETSF)
 _TERMIO = struct.Struct("<HHHHB8B")
 
 
-class JobHost(Protocol):
+class JobHost:
     """What a tty asks of the kernel.  ``who`` is the task making the current call
     (:meth:`current`); processes are named by it, sessions and groups by number."""
 

@@ -560,6 +560,14 @@ def _name_in(parent, node):
     children = getattr(parent, "children", None)
     if not children:
         return None
+    # A directory of the overlay's lower layer is, unless the guest moved it, under
+    # its host name: checked in one lookup instead of a walk over the parent's entries
+    # (every open of a host file names each directory above it).
+    lower = getattr(node, "lower", None)
+    if lower is not None:
+        hint = lower.rpartition(b"/")[2]
+        if children.get(hint) is node:
+            return hint
     for name, child in children.items():
         if child is node:
             return name

@@ -53,7 +53,12 @@ def _host_attrs(node) -> dict:
     host = getattr(node, "host", None)
     if host is None:
         return {}
-    out = {}
+    # Read once per node, as its lstat was (the node stands for what lookup saw; the
+    # overlay copies the file up before any change): later calls make no host call.
+    out = node.host_xattrs
+    if out is not None:
+        return out
+    out = node.host_xattrs = {}
     try:
         for n in os.listxattr(host, follow_symlinks=False):
             b = os.fsencode(n)

@@ -19,8 +19,9 @@ The platform says which entry a SYSCALL stop came through (``ctx.entry``):
   to a guest tracer, as on Linux.
 """
 
+import errno
+
 from umlpy.abi.compat import BY_I386_NR
-from umlpy.abi.errno_tab import Errno
 from umlpy.abi.memory import TASK_SIZE, VSYSCALL_ADDR
 from umlpy.abi.signal import SEGV_MAPERR, SI_KERNEL, Sig
 from umlpy.abi.syscall_nr import NR
@@ -32,8 +33,8 @@ from . import ptrace as kptrace
 
 _M32 = 0xFFFFFFFF
 _M64 = (1 << 64) - 1
-_ENOSYS = -Errno.ENOSYS
-_EFAULT = -Errno.EFAULT
+_ENOSYS = -errno.ENOSYS
+_EFAULT = -errno.EFAULT
 
 #: vsyscall entry offset -> (x86-64 number, (argument index, size written) for each pointer).
 VSYSCALLS = {

@@ -146,9 +146,9 @@ class Kernel:
 
     def caller(self, t: Task):
         """The fs layer's view of a task: credentials, cwd, root, umask."""
-        c = t.group.creds
-        return Caller(pid=t.group.tgid, uid=c.uid, gid=c.gid, euid=c.euid, egid=c.egid,
-                      groups=c.groups, cwd=t.fs.cwd, root=t.fs.root, umask=t.fs.umask)
+        c, fs = t.group.creds, t.fs
+        # Positional (the order of Caller's fields): every path-taking call makes one.
+        return Caller(t.group.tgid, c.uid, c.gid, c.euid, c.egid, c.groups, fs.cwd, fs.root, fs.umask)
 
     def yield_cpu(self, t: Task):
         self.need_resched = True

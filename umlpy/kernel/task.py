@@ -14,8 +14,8 @@ Invariants:
 """
 
 import enum
-from dataclasses import dataclass, field
 
+from umlpy.abi.record import factory, record
 from umlpy.abi.signal import NSIG
 from umlpy.waiter import Queue
 
@@ -27,7 +27,7 @@ class TaskState(enum.IntEnum):
     DEAD = 4
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Creds:
     """Credentials (the guest's first process runs as root)."""
 
@@ -46,7 +46,7 @@ class Creds:
                      self.gid, self.egid, self.sgid, self.fsgid, self.groups)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class SigAction:
     handler: int = 0      # SIG_DFL
     flags: int = 0
@@ -72,7 +72,7 @@ class SignalHandlers:
                 a.handler, a.flags, a.restorer, a.mask = 0, 0, 0, 0
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Rlimit:
     cur: int
     max: int
@@ -222,7 +222,7 @@ class Task:
         return "<Task %d/%d %s>" % (self.group.tgid, self.tid, self.state.name)
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class FsContext:
     """cwd and root of a task (shared with CLONE_FS)."""
 
@@ -231,7 +231,7 @@ class FsContext:
     root: object = None
     umask: int = 0o022
     users: int = 1
-    extra: dict = field(default_factory=dict)
+    extra: dict = factory(dict)
 
     def copy(self) -> "FsContext":
         return FsContext(self.cwd, self.cwd_path, self.root, self.umask)

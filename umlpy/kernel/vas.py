@@ -31,7 +31,6 @@ Persistent segments (``--vas-store DIR``, "Later additions"): see
 
 import errno
 import os
-import urllib.parse
 
 from umlpy.abi.extensions import VAS_MAX_NAME_LENGTH
 from umlpy.abi.fcntl import O_ACCMODE, O_RDONLY, O_RDWR, O_WRONLY
@@ -369,6 +368,7 @@ class SegmentStore:
 
     @staticmethod
     def file_name(name: bytes) -> str:
+        import urllib.parse         # only with a store: it costs every start-up
         q = urllib.parse.quote_from_bytes(name, safe="-_~.")
         if q.startswith("."):
             q = "%2E" + q[1:]
@@ -388,6 +388,7 @@ class SegmentStore:
             if not entry.endswith(".attr"):
                 continue
             stem = entry[:-5]
+            import urllib.parse
             name = urllib.parse.unquote_to_bytes(stem)
             seg_path, attr_path = self._paths(name)
             why = None

@@ -14,12 +14,12 @@ no AT_SYSINFO_EHDR, so libcs make real (intercepted) time system calls.
 """
 
 import struct
-from dataclasses import dataclass
 
 from umlpy.abi.auxv import AT
 from umlpy.abi.memory import (ELF_ET_DYN_BASE, MMAP_MIN_ADDR, PAGE_SIZE, STACK_SIZE, STACK_TOP, TASK_SIZE,
                               page_align_down, page_align_up)
 from umlpy.abi.mman import MAP_ANONYMOUS, MAP_FIXED, MAP_GROWSDOWN, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE
+from umlpy.abi.record import record
 from umlpy.errors import GuestLoadError
 
 EM_X86_64 = 62
@@ -39,7 +39,7 @@ class ElfError(GuestLoadError):
     """The file is not a loadable x86-64 ELF program."""
 
 
-@dataclass
+@record
 class ElfImage:
     """A validated ELF file, parsed but not yet loaded."""
 
@@ -54,7 +54,7 @@ class ElfImage:
     phdr_vaddr: int | None  # from PT_PHDR
 
 
-@dataclass
+@record
 class LoadResult:
     entry: int              # where the guest starts (the interpreter's entry if any)
     sp: int

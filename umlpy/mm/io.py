@@ -159,6 +159,15 @@ class IOMixin:
         NUL was found within them (the caller decides whether that is
         ENAMETOOLONG).  EFAULT only when a byte before the NUL is unreadable.
         """
+        # Fast path (every path argument): the NUL is on the first page, which is
+        # present and readable; found in the frame itself, without copying the page.
+        pte = self.pages.get(addr >> PAGE_SHIFT)
+        if pte is not None and pte & PTE_PROT and not pte & PTE_BUS:
+            f = (pte & PTE_FRAME) + (addr & _OFF)
+            m = self.physmem.map
+            i = m.find(b"\0", f, f + min(PAGE_SIZE - (addr & _OFF), maxlen))
+            if i >= 0:
+                return m[f:i]
         out = bytearray()
         pos = addr
         while len(out) < maxlen:

@@ -11,12 +11,11 @@ every cached page, through ``writeback``) and the frames are freed.
 The :class:`MappableFile` protocol is what ``mm`` needs from a file to map it.
 """
 
-from typing import Callable, Protocol
 
 from umlpy.abi.memory import PAGE_SHIFT, PAGE_SIZE
 
 
-class MappableFile(Protocol):
+class MappableFile:
     """What a file offers to mmap (implemented by ``umlpy.fs`` inodes/files).
 
     - ``name``: the path shown in /proc/pid/maps.
@@ -43,8 +42,8 @@ class SharedObject:
     page of content at ``sync``/``release``; its owner clips to the file size.
     """
 
-    def __init__(self, frames, fill: Callable[[int], bytes] | None = None,
-                 writeback: Callable[[int, bytes], None] | None = None, name: str = ""):
+    def __init__(self, frames, fill: "Callable[[int], bytes] | None" = None,
+                 writeback: "Callable[[int, bytes], None] | None" = None, name: str = ""):
         self.frames = frames
         self.physmem = frames.physmem
         self.fill = fill

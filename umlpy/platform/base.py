@@ -17,9 +17,10 @@ Nothing in this module touches the host: the ptrace implementations live in
 """
 
 import enum
-from dataclasses import dataclass
+import sys
 
 from umlpy.abi.memory import PAGE_SIZE
+from umlpy.abi.record import record
 
 
 class StopKind(enum.IntEnum):
@@ -44,7 +45,7 @@ class Entry(enum.IntEnum):
                     # orig_rax the x86-64 number of the call the host identified
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Stop:
     """A guest stop, as classified by the platform's run loop."""
 
@@ -66,7 +67,7 @@ class Prot(enum.IntFlag):
     EXEC = 4
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class HostMapOp:
     """One queued host memory operation of a stub (merged when contiguous)."""
 
@@ -243,8 +244,10 @@ class Platform:
     def slice_timer(self):
         """A SliceTimer for preempting guests, or None where signals cannot be used
         (a thread other than the main one)."""
-        import threading
-        if threading.current_thread() is not threading.main_thread():
+        # A process that never imported threading has only its main thread (and
+        # importing it here would cost every start-up).
+        threading = sys.modules.get("threading")
+        if threading is not None and threading.current_thread() is not threading.main_thread():
             return None
         from .stub import SliceTimer
         return SliceTimer()

@@ -106,6 +106,9 @@ class StubProc:
         self.attached = False
         #: The stub's FPU/SSE/AVX state as it started (what a recycled stub gets back).
         self.init_xstate = None
+        #: A debugger set a debug register: they are cleared before the stub is reused
+        #: (otherwise they were never touched, and clearing them would cost six ptrace calls).
+        self.debugregs_set = False
 
     def _check_started(self):
         if data_field(self.physmem, self.slot, "magic") == 0:
@@ -159,14 +162,33 @@ class StubProc:
         self.forget()
         return True
 
+    def share_cpu(self):
+        """Run where the supervisor may run (its affinity: one CPU when pinned).
+
+        The first stub starts before the supervisor pins itself, so that it comes up
+        on another CPU while umlpy is still loading; taken, it joins the supervisor's
+        CPU (with its mapper), where a ptrace round trip costs the least."""
+        try:
+            cpus = os.sched_getaffinity(0)
+            if os.sched_getaffinity(self.pid) != cpus:
+                os.sched_setaffinity(self.pid, cpus)
+                mapper = data_field(self.physmem, self.slot, "mapper_pid")
+                if mapper > 0:
+                    os.sched_setaffinity(mapper, cpus)
+        except OSError:
+            pass
+
     def forget(self):
         """Drop per-guest bookkeeping (a subclass's pending preempt, fault stop...)."""
 
     def clear_debugregs(self):
         """No hardware watchpoint of the last guest's debugger survives into the next guest."""
+        if not self.debugregs_set:
+            return
         from .debugregs import set_debugreg
         for n in (7, 0, 1, 2, 3, 6):        # DR7 first: disabled before the addresses change
             set_debugreg(self.pid, n, 0)
+        self.debugregs_set = False
 
     def free_slot(self):
         if self.slot is not None:
@@ -204,11 +226,13 @@ class StubPool:
             proc = self.spawned.popleft()
             try:
                 proc.attach()
+                proc.share_cpu()
                 return proc
             except PlatformError:
                 proc.kill()
         proc = self._spawn()
         proc.attach()
+        proc.share_cpu()
         return proc
 
     def give(self, proc: StubProc):
@@ -279,6 +303,7 @@ class StubAddressSpace(HostAddressSpace):
     def set_debugreg(self, n: int, value: int) -> None:
         """Set DRn of this stub's guest process; OSError when the host refuses the value."""
         from .debugregs import set_debugreg
+        self.proc.debugregs_set = True
         set_debugreg(self.pid, n, value)
 
     def release(self):

@@ -18,7 +18,7 @@ from umlpy.abi.fs import MAX_RW_COUNT as MAX_RW
 from umlpy.abi.signal import Sig
 from umlpy.abi.time import UTIME_NOW, UTIME_OMIT
 from umlpy.errors import SyscallError
-from umlpy.abi.errno_tab import Errno
+from umlpy.abi.errno_tab import ERESTARTSYS
 from umlpy.abi.fcntl import DN_MULTISHOT, PIPE_MAX_SIZE
 from umlpy.abi.fcntl import (F_ALL_SEALS, F_SEAL_SEAL, F_SEAL_WRITE, MFD_ALLOW_SEALING, MFD_CLOEXEC, MFD_HUGE_MASK,
                              MFD_HUGE_SHIFT, MFD_HUGETLB, MFD_NAME_MAX_LEN, O_LARGEFILE, O_RDWR)
@@ -38,7 +38,6 @@ from .table import partial, supported
 
 E = SyscallError
 SIGPIPE = Sig.SIGPIPE
-ERESTARTSYS = int(Errno.ERESTARTSYS)
 F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW = F.F_OFD_GETLK, F.F_OFD_SETLK, F.F_OFD_SETLKW
 F_NOTIFY = int(F.F_NOTIFY)
 

@@ -212,5 +212,6 @@ class ProcMMNode(ProcNode):
 
 
 def install_proc_mm(kernel) -> None:
-    """Add /proc/mm to ``kernel``'s procfs."""
+    """Add /proc/mm to ``kernel``'s procfs (umlpy.syscalls.install_proc_mm does the same
+    without importing this module before /proc/mm is looked up)."""
     kernel.vfs.procfs.register(b"mm", lambda procfs: ProcMMNode(procfs, kernel))

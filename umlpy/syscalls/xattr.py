@@ -22,8 +22,9 @@ def _name(t, ptr) -> bytes:
     return name
 
 
-def _node(t, a, how, write):
-    """(node, (parent, name) or None) of the call's first argument."""
+def _node(t, a, how, write, caller=None):
+    """(node, (parent, name) or None) of the call's first argument (``caller``: the
+    task's fs view when the handler has made it already)."""
     if how == "fd":
         f = t.files.get(a.fd(0))
         if isinstance(f, PathFile):
@@ -33,7 +34,7 @@ def _node(t, a, how, write):
         if write and hasattr(f.inode, "host"):
             raise E(errno.EROFS)     # a read-only description of a host file: not copied up here
         return f.inode, getattr(f, "dentry", None)
-    return t.kernel.vfs.xattr_node(_caller(t), _path(t, a.ptr(0)), follow=how == "path", write=write)
+    return t.kernel.vfs.xattr_node(caller or _caller(t), _path(t, a.ptr(0)), follow=how == "path", write=write)
 
 
 def _put(t, ptr, size, data: bytes, limit) -> int:
@@ -49,8 +50,9 @@ def _put(t, ptr, size, data: bytes, limit) -> int:
 def _get(how):
     def handler(t, a):
         name = _name(t, a.ptr(1))
-        node, _ = _node(t, a, how, False)
-        return _put(t, a.ptr(2), a.size(3), fx.get(_caller(t), node, name), XATTR_SIZE_MAX)
+        caller = _caller(t)
+        node, _ = _node(t, a, how, False, caller)
+        return _put(t, a.ptr(2), a.size(3), fx.get(caller, node, name), XATTR_SIZE_MAX)
     return handler
 
 

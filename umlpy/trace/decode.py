@@ -30,7 +30,6 @@ ABI numbers and flag names come from :mod:`umlpy.abi` only.
 from __future__ import annotations
 
 import time
-from typing import Protocol
 
 from umlpy.abi.sysargs import SysArgs
 
@@ -63,7 +62,7 @@ from .values import (fmt_clone_flags, fmt_futex_op, fmt_futex_wake_op, fmt_ioctl
                      fmt_wait_status, format_error, format_siginfo, signame, syscall_name)
 
 
-class DecodeContext(Protocol):
+class DecodeContext:
     """What the decoders may ask of the traced task (the tracer implements it)."""
 
     strsize: int            # -s: longest string shown (default 32)

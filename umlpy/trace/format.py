@@ -14,11 +14,15 @@ IntEnum/IntFlag class is accepted too (dict order, then).
 
 import enum
 import re
-from typing import Iterable, Mapping, Sequence, Union
 
 from umlpy.abi.flags import names_of
 
-Table = Union[Sequence[tuple[int, str]], Mapping[int, str], type]
+#: ``(value, name)`` pairs, a ``{value: name}`` mapping or an IntEnum/IntFlag class.
+Table = "Sequence[tuple[int, str]] | Mapping[int, str] | type"
+
+#: id(table) -> (table, its pairs, dict(pairs)): tables are module constants, made into
+#: pairs once rather than at every decoded argument (the table is kept: its id stays its own).
+_PAIRS: dict = {}
 
 M64 = (1 << 64) - 1
 
@@ -27,13 +31,24 @@ _ESCAPES = {0x0A: "\\n", 0x09: "\\t", 0x0D: "\\r", 0x0B: "\\v", 0x0C: "\\f",
             0x22: '\\"', 0x5C: "\\\\"}
 
 
+def _made(table):
+    hit = _PAIRS.get(id(table))
+    if hit is None or hit[0] is not table:
+        if isinstance(table, type) and issubclass(table, enum.Enum):
+            p = tuple(names_of(table).items())
+        elif hasattr(table, "items"):
+            p = tuple((int(v), n) for v, n in table.items())
+        else:
+            p = tuple((int(v), n) for v, n in table)
+        hit = (table, p, dict(p))
+        if len(_PAIRS) < 4096:
+            _PAIRS[id(table)] = hit
+    return hit
+
+
 def pairs(table: Table) -> tuple[tuple[int, str], ...]:
     """``table`` as ordered ``(value, name)`` pairs."""
-    if isinstance(table, type) and issubclass(table, enum.Enum):
-        return tuple(names_of(table).items())
-    if isinstance(table, Mapping):
-        return tuple((int(v), n) for v, n in table.items())
-    return tuple((int(v), n) for v, n in table)
+    return _made(table)[1]
 
 
 _HEX = ["\\x%02x" % b for b in range(256)]
@@ -120,6 +135,13 @@ def flag_names(value: int, table: Table) -> tuple[list[str], int]:
     return names, rest
 
 
+#: (value, id(table), zero, xmode, dflt) -> text of fmt_flags: a trace prints the same few
+#: flag words over and over (O_RDONLY|O_CLOEXEC...).  Only tables _PAIRS keeps (so their
+#: ids stay theirs); emptied when it grows past _MEMO_MAX.
+_FLAGS_MEMO: dict = {}
+_MEMO_MAX = 1 << 16
+
+
 def fmt_flags(value: int, table: Table, zero: str | None = None, xmode: str = "abbrev",
               dflt: str | None = None) -> str:
     """A flag word: ``O_RDONLY|O_CLOEXEC``, unknown bits in hex.
@@ -128,6 +150,20 @@ def fmt_flags(value: int, table: Table, zero: str | None = None, xmode: str = "a
     value with no known bit at all (``0x40 /* PROT_??? */``).
     """
     value &= M64
+    key = (value, id(table), zero, xmode, dflt)
+    text = _FLAGS_MEMO.get(key)
+    if text is not None:
+        return text
+    text = _fmt_flags(value, table, zero, xmode, dflt)
+    hit = _PAIRS.get(id(table))
+    if hit is not None and hit[0] is table:
+        if len(_FLAGS_MEMO) >= _MEMO_MAX:
+            _FLAGS_MEMO.clear()
+        _FLAGS_MEMO[key] = text
+    return text
+
+
+def _fmt_flags(value, table, zero, xmode, dflt):
     if xmode == "raw":
         return fmt_hex(value)
     if value == 0:
@@ -149,7 +185,7 @@ def fmt_enum(value: int, table: Table, xmode: str = "abbrev", dflt: str | None =
 
     ``number`` spells the number (hex by default; signals and fds are decimal).
     """
-    name = dict(pairs(table)).get(value)
+    name = _made(table)[2].get(value)
     num = number(value)
     if name is None:
         return comment(num, dflt) if dflt and xmode != "raw" else num
@@ -160,12 +196,12 @@ def fmt_enum(value: int, table: Table, xmode: str = "abbrev", dflt: str | None =
     return name
 
 
-def fmt_list(items: Iterable[str]) -> str:
+def fmt_list(items: "Iterable[str]") -> str:
     """``[a, b, c]``."""
     return "[" + ", ".join(items) + "]"
 
 
-def fmt_struct(fields: Iterable[tuple[str, str]], more: bool = False) -> str:
+def fmt_struct(fields: "Iterable[tuple[str, str]]", more: bool = False) -> str:
     """``{a=1, b=2}``, with ``, ...`` when fields were left out (strace's abbreviation)."""
     parts = ["%s=%s" % f for f in fields]
     if more:

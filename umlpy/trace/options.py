@@ -4,12 +4,12 @@
 """
 
 import re
-from dataclasses import dataclass, field
 
+from umlpy.abi.record import factory, record
 from umlpy.errors import UmlpyError
 
 
-@dataclass
+@record
 class InjectRule:
     """``-e inject=SET:error=ERRNO|retval=N[:when=EXPR]``."""
 
@@ -28,7 +28,7 @@ class InjectRule:
         return self.step > 0 and (count - self.first) % self.step == 0
 
 
-@dataclass
+@record
 class TraceOptions:
     follow_forks: bool = False          # -f
     output_separately: bool = False     # -ff
@@ -36,7 +36,7 @@ class TraceOptions:
     trace: frozenset | None = None      # -e trace=: names to show (None: all)
     signals: frozenset | None = None    # -e signal=: signal numbers to show (None: all)
     status: frozenset | None = None     # -e status=: successful, failed, unfinished...
-    inject: list = field(default_factory=list)
+    inject: list = factory(list)
     summary: bool = False               # -c
     summary_too: bool = False           # -C
     durations: bool = False             # -T

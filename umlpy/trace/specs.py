@@ -10,11 +10,10 @@ decoders to everything umlpy implements and to the guest ABI extensions
 (1000-1023), which decode by name.
 """
 
-from dataclasses import dataclass
-
 from umlpy.abi.extensions import EXTENSION_NAMES
 from umlpy.abi.fs import FADV, XATTR
 from umlpy.abi.mman import MADV, MCL
+from umlpy.abi.record import record
 from umlpy.abi.signal import How
 
 from . import args as a
@@ -22,7 +21,7 @@ from . import calls as c
 from . import tables as t
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True, slots=True)
 class Spec:
     """How one system call prints.
 

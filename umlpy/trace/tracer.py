@@ -9,8 +9,8 @@ fast path are reported afterwards, in order, by ``drain_fast``.
 """
 
 import time
-from dataclasses import dataclass, field
 
+from umlpy.abi.record import factory, record
 from umlpy.kernel.hooks import KernelHooks
 from umlpy.kernel.signals import sender_uid
 from umlpy.kernel.task import TaskState
@@ -23,7 +23,7 @@ from .writers import JsonWriter, Output, Summary, TextWriter, TimelineWriter
 M64 = (1 << 64) - 1
 
 
-@dataclass(slots=True)
+@record(slots=True)
 class Call:
     """One system call of one task, from entry to exit."""
 
@@ -36,7 +36,7 @@ class Call:
     start_ns: int                  # guest realtime at entry
     start_mono: int
     shown: bool                    # passes the trace= filter for this task
-    exit: list = field(default_factory=list)
+    exit: list = factory(list)
     ret: int | None = None
     ret_text: str = "?"
     errno: int = 0

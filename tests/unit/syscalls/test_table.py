@@ -9,8 +9,8 @@ from umlpy.abi.extensions import EXTENSION_NAMES
 from umlpy.abi.syscall_nr import SYSCALL_NAMES
 from umlpy.abi.sysargs import SysArgs, to_u64
 from umlpy.errors import SyscallError
-from umlpy.syscalls import default_table
-from umlpy.syscalls.table import Row, Support, build_table, enosys, partial, supported
+from umlpy.syscalls import default_table, full_table
+from umlpy.syscalls.table import LazyRow, Row, Support, build_table, enosys, lazy_table, partial, supported
 
 REQUIRED = """write writev read readv pread64 openat close lseek fstat newfstatat statx exit exit_group brk
 mmap munmap mprotect mremap madvise arch_prctl set_tid_address set_robust_list rseq uname getpid gettid
@@ -137,6 +137,52 @@ def test_tiny_family_table():
         acct.handler(None, SysArgs((0,) * 6))
     # Everything else is still a row, answering ENOSYS.
     assert t.lookup(0).name == "read" and t.lookup(0).support == Support.ENOSYS
+
+
+def test_the_default_table_is_the_full_one():
+    lazy, full = default_table(), full_table()
+    assert [(r.nr, r.name, r.support, r.note, r.handler) for r in lazy] == \
+        [(r.nr, r.name, r.support, r.note, r.handler) for r in full]
+
+
+def test_the_family_index_is_current():
+    """umlpy/syscalls/index.py lists each family's calls (tools/gen_syscall_index.py writes it)."""
+    import pathlib
+    import runpy
+    tool = runpy.run_path(str(pathlib.Path(__file__).parents[3] / "tools" / "gen_syscall_index.py"))
+    from umlpy.syscalls import index
+    assert pathlib.Path(index.__file__).read_text() == tool["render"](), \
+        "umlpy/syscalls/index.py is out of date: run python3 tools/gen_syscall_index.py"
+
+
+def _lazy(index, loads):
+    def loader(name, fam):
+        def load():
+            loads.append(name)
+            return fam
+        return load
+    fams = {"a": [supported("getpid", _h), enosys("acct", "obsolete")], "b": [partial("mmap", _h, "no huge pages")]}
+    return lazy_table({name: loader(name, fam) for name, fam in fams.items()}, index)
+
+
+def test_a_lazy_table_imports_a_family_at_its_first_call():
+    loads = []
+    t = _lazy({"getpid": "a", "acct": "a", "mmap": "b"}, loads)
+    assert isinstance(t.rows[39], LazyRow) and loads == []
+    assert t.rows[39].handler is _h and loads == ["a"]
+    assert t.rows[39].__class__ is Row and t.rows[163].support == Support.ENOSYS    # the whole family is in
+    assert isinstance(t.rows[9], LazyRow)
+    assert t.lookup(9).note == "no huge pages" and loads == ["a", "b"]
+    # A number no family lists: every family is imported, and the row answers ENOSYS.
+    assert t.lookup(0).support == Support.ENOSYS and not any(isinstance(r, LazyRow) for r in t.rows)
+
+
+def test_an_out_of_date_index_costs_time_never_a_wrong_row():
+    loads = []
+    t = _lazy({"getpid": "b", "mmap": "gone"}, loads)     # getpid is a's, mmap's family is unknown
+    assert t.rows[39].handler is _h
+    assert t.lookup(9).support == Support.PARTIAL
+    assert sorted(set(loads)) == ["a", "b"]
 
 
 # --- SysArgs ------------------------------------------------------------------------------------
