@@ -142,6 +142,8 @@ class _RunArgs:
         self.memory = 1 << 30
         self.env = []
         self.args = []
+        self.bind = []
+        self.net = "loopback"
         self.clean_env = self.deterministic = False
 
 
@@ -149,7 +151,8 @@ class _RunArgs:
 _RUN_OPTIONS = {"--rootfs": ("rootfs", str), "--platform": ("platform", "platform"),
                 "--memory": ("memory", "size"), "--env": ("env", "env"), "--vas-store": ("vas_store", str),
                 "--gdb": ("gdb", "port"), "--clean-env": ("clean_env", None),
-                "--deterministic": ("deterministic", None)}
+                "--deterministic": ("deterministic", None), "--net": ("net", "net"),
+                "--bind": ("bind", "append")}
 
 
 def parse_run_fast(argv):
@@ -187,6 +190,12 @@ def parse_run_fast(argv):
         if kind == "platform":
             if value not in ("auto", "c", "python"):
                 return None
+        elif kind == "net":
+            if value not in ("loopback", "none"):
+                return None
+        elif kind == "append":
+            getattr(ns, attr).append(value)
+            continue
         elif kind == "size":
             from umlpy.api import parse_size
             try:

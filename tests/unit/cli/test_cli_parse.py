@@ -19,6 +19,8 @@ CASES = [
     ["run", "", "x"],
     ["run", "--rootfs", "a", "--rootfs", "b"],
     ["run", "--deterministic"],
+    ["run", "--net", "none", "--bind", "/tmp:/mnt", "--bind=/a:/b:ro", "prog"],
+    ["run", "--net=loopback", "prog"],
 ]
 
 #: Command lines the quick reader leaves to argparse (which reads or refuses them).
@@ -26,7 +28,7 @@ DECLINED = [
     ["run", "--help"], ["run", "-h"], ["run", "--root", "x", "prog"], ["run", "--memory", "lots", "prog"],
     ["run", "--platform", "vax", "prog"], ["run", "--env", "NOEQUALS", "prog"], ["run", "--gdb", "99999", "p"],
     ["run", "--gdb", "-1", "p"], ["run", "--rootfs"], ["run", "--clean-env=1", "p"], ["run", "--", "prog"], ["run", "prog", "--", "x"],
-    ["run", "--rootfs", "-x", "prog"], ["trace", "prog"], [], ["--version"], ["syscalls"],
+    ["run", "--rootfs", "-x", "prog"], ["run", "--net", "host2", "p"], ["trace", "prog"], [], ["--version"], ["syscalls"],
 ]
 
 
