@@ -52,7 +52,8 @@ def test_ps_columns_agree_with_native(platform):
                             stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env={"PATH": os.environ["PATH"]},
                             timeout=60)
     assert native.returncode == 0, native.stderr
-    guest = run(["sh", "-c", _SCRIPT], platform=platform, env={"PATH": os.environ["PATH"]})
+    guest = run(["sh", "-c", _SCRIPT], platform=platform, env={"PATH": os.environ["PATH"]},
+                clean_env=True)      # as the native run: not the test runner's COLUMNS (xdist sets 80)
     assert guest.status == 0, guest.stderr
     assert guest.stderr == native.stderr == b""
     n, g = _normalise(native.stdout), _normalise(guest.stdout)
@@ -63,7 +64,7 @@ def test_ps_columns_agree_with_native(platform):
 
 def test_ps_ef_aux_and_top_list_the_guest(platform):
     script = "sleep 5 & ps -ef; ps aux; top -b -n1; kill $!"
-    res = run(["sh", "-c", script], platform=platform, env={"PATH": os.environ["PATH"]})
+    res = run(["sh", "-c", script], platform=platform, env={"PATH": os.environ["PATH"]}, clean_env=True)
     assert res.status == 0 and res.stderr == b"", res.stderr
     out = res.stdout.decode()
     ef_head, = [ln for ln in out.splitlines() if ln.startswith("UID ")]
